@@ -1,1 +1,2 @@
-export function hello(): string { return "kit"; }
+export * from "./errors";
+export * from "./log";

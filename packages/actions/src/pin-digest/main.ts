@@ -1,3 +1,0 @@
-import * as core from "@actions/core";
-import { hello } from "@frostyard/kit";
-core.info(hello());
