@@ -1,0 +1,169 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * A real registry (distribution 2.8, /usr/bin/docker-registry) on a loopback port, for tests.
+ * Each call gets its own storage directory and port; `stop()` kills the process it started (by its PID)
+ * and removes the directory.
+ */
+export interface TestRegistry {
+  /** `127.0.0.1:PORT`, the registry part of an image reference. */
+  host: string;
+  /** `http://127.0.0.1:PORT`. */
+  url: string;
+  /** The credentials it requires, when started with `htpasswd`. */
+  credentials?: { user: string; password: string };
+  stop(): Promise<void>;
+}
+
+export interface StartRegistryOptions {
+  /** Require HTTP basic auth with these credentials (distribution's htpasswd auth answers `Basic` challenges). */
+  htpasswd?: { user: string; password: string };
+  /** The registry binary; defaults to /usr/bin/docker-registry. */
+  binary?: string;
+}
+
+export const REGISTRY_BINARY = "/usr/bin/docker-registry";
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; there is a small window before the registry binds it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The registry's config.yml: filesystem storage, deletes allowed, optional htpasswd auth. */
+export function registryConfig(options: {
+  rootDirectory: string;
+  addr: string;
+  htpasswdPath?: string;
+  secret: string;
+}): string {
+  const lines = [
+    "version: 0.1",
+    "log:",
+    "  level: error",
+    "  accesslog:",
+    "    disabled: true",
+    "storage:",
+    "  filesystem:",
+    `    rootdirectory: ${options.rootDirectory}`,
+    "  delete:",
+    "    enabled: true",
+    "http:",
+    `  addr: ${options.addr}`,
+    `  secret: ${options.secret}`,
+  ];
+  if (options.htpasswdPath) {
+    lines.push("auth:", "  htpasswd:", "    realm: frostyard-test", `    path: ${options.htpasswdPath}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function htpasswdLine(user: string, password: string): string {
+  // -B bcrypt (the only hash distribution accepts), -b password from argv: a throwaway test password only.
+  const result = spawnSync("htpasswd", ["-Bbn", user, password], { encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(
+      `htpasswd -Bbn failed (exit ${result.status}): ${result.stderr || result.error?.message}`,
+    );
+  }
+  return result.stdout.trim() + "\n";
+}
+
+async function waitForRegistry(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let lastError = "";
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`docker-registry exited with ${child.exitCode} before answering: ${stderr()}`);
+    }
+    try {
+      const response = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1_000) });
+      await response.arrayBuffer();
+      // 200 when open, 401 when htpasswd is on: both mean it is serving.
+      if (response.status === 200 || response.status === 401) return;
+      lastError = `HTTP ${response.status}`;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`docker-registry at ${url} did not answer /v2/ within 15 s (${lastError}): ${stderr()}`);
+}
+
+export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
+  const dir = await mkdtemp(join(tmpdir(), "frostyard-registry-"));
+  let htpasswdPath: string | undefined;
+  if (options.htpasswd) {
+    htpasswdPath = join(dir, "htpasswd");
+    await writeFile(htpasswdPath, htpasswdLine(options.htpasswd.user, options.htpasswd.password), {
+      mode: 0o600,
+    });
+  }
+  // The port is picked then bound by the registry; retry once if another process grabbed it in between.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
+    const url = `http://${host}`;
+    const configPath = join(dir, "config.yml");
+    await writeFile(
+      configPath,
+      registryConfig({
+        rootDirectory: join(dir, "storage"),
+        addr: host,
+        htpasswdPath,
+        secret: `test-secret-${port}-${process.pid}`,
+      }),
+    );
+    const child = spawn(options.binary ?? REGISTRY_BINARY, ["serve", configPath], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderrText = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderrText = (stderrText + chunk.toString()).slice(-4_000);
+    });
+    // A test that throws before afterAll, or a worker that exits, must not leave the registry running.
+    const killOnExit = () => child.exitCode === null && child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    const exited = new Promise<void>((resolve) =>
+      child.once("exit", () => {
+        process.off("exit", killOnExit);
+        resolve();
+      }),
+    );
+    try {
+      await waitForRegistry(url, child, () => stderrText);
+    } catch (error) {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+      if (attempt < 3 && /address already in use/.test(stderrText)) continue;
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+    return {
+      host,
+      url,
+      ...(options.htpasswd ? { credentials: { ...options.htpasswd } } : {}),
+      stop: async () => {
+        if (child.exitCode === null && child.pid !== undefined) {
+          process.kill(child.pid, "SIGTERM");
+          const timer = setTimeout(() => child.exitCode === null && child.kill("SIGKILL"), 3_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
