@@ -1,3 +1,5 @@
 export * from "./errors";
 export * from "./log";
 export * from "./retry";
+export * from "./input-list";
+export * from "./inputs";

@@ -1,0 +1,183 @@
+import { InputError } from "./errors";
+import { parseList, type ListOptions } from "./input-list";
+
+/**
+ * Reads one action input by name; "" when unset. Entries pass `core.getInput`, tests a record lookup, so
+ * the parsing here never touches the runner.
+ */
+export type InputGetter = (name: string) => string;
+
+/** Builds a getter from a plain record, for tests and the local CLI. */
+export function inputsFrom(values: Record<string, string | undefined>): InputGetter {
+  return (name) => values[name] ?? "";
+}
+
+/** Long values are cut in error messages: enough to recognise, never a wall of text. */
+function shown(raw: string): string {
+  const text = raw.trim();
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+export function getRequiredString(get: InputGetter, name: string): string {
+  const value = get(name).trim();
+  if (value === "") throw new InputError(name, "is required but was empty", "a non-empty value");
+  return value;
+}
+
+/** The trimmed value, or undefined when empty. */
+export function getOptionalString(get: InputGetter, name: string): string | undefined {
+  const value = get(name).trim();
+  return value === "" ? undefined : value;
+}
+
+export function getList(get: InputGetter, name: string, options: Omit<ListOptions, "input"> = {}): string[] {
+  return parseList(get(name), { ...options, input: name });
+}
+
+const TRUE_VALUES = ["true", "True", "TRUE"];
+const FALSE_VALUES = ["false", "False", "FALSE"];
+
+/** Strict YAML 1.2 core-schema booleans, as @actions/core's getBooleanInput; empty → `fallback`. */
+export function parseBoolean(name: string, raw: string, fallback?: boolean): boolean {
+  const value = raw.trim();
+  if (TRUE_VALUES.includes(value)) return true;
+  if (FALSE_VALUES.includes(value)) return false;
+  const accepted = `one of: ${[...TRUE_VALUES, ...FALSE_VALUES].join(", ")}`;
+  if (value === "") {
+    if (fallback !== undefined) return fallback;
+    throw new InputError(name, "is required but was empty", accepted);
+  }
+  return fail(name, `got '${shown(value)}'`, accepted);
+}
+
+export function getBoolean(get: InputGetter, name: string, fallback?: boolean): boolean {
+  return parseBoolean(name, get(name), fallback);
+}
+
+/** One of `values`, matched exactly; empty → `fallback`. */
+export function parseEnum<const T extends readonly string[]>(
+  name: string,
+  raw: string,
+  values: T,
+  fallback?: T[number],
+): T[number] {
+  const value = raw.trim();
+  const accepted = `one of: ${values.join(", ")}`;
+  if (value === "") {
+    if (fallback !== undefined) return fallback;
+    throw new InputError(name, "is required but was empty", accepted);
+  }
+  const match = values.find((v) => v === value);
+  if (match !== undefined) return match;
+  return fail(name, `got '${shown(value)}'`, accepted);
+}
+
+export function getEnum<const T extends readonly string[]>(
+  get: InputGetter,
+  name: string,
+  values: T,
+  fallback?: T[number],
+): T[number] {
+  return parseEnum(name, get(name), values, fallback);
+}
+
+const DURATION_UNITS_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+type DurationUnit = keyof typeof DURATION_UNITS_MS;
+const UNIT_ORDER: DurationUnit[] = ["h", "m", "s", "ms"];
+const DURATION_ACCEPTED =
+  "a duration such as 90 (seconds), 90s, 5m, 1h30m or 250ms; units h, m, s, ms, largest first";
+
+/** A duration in milliseconds. A bare number is seconds; parts may carry decimals (`1.5s`). */
+export function parseDuration(name: string, raw: string): number {
+  const text = raw.trim();
+  if (text === "") throw new InputError(name, "is required but was empty", DURATION_ACCEPTED);
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const part = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
+  let total = 0;
+  let lastUnit = -1;
+  let at = 0;
+  while (at < text.length) {
+    part.lastIndex = at;
+    const match = part.exec(text);
+    const unitIndex = match ? UNIT_ORDER.indexOf(match[2] as DurationUnit) : -1;
+    if (!match || unitIndex <= lastUnit) return fail(name, `got '${shown(text)}'`, DURATION_ACCEPTED);
+    total += Number(match[1]) * DURATION_UNITS_MS[match[2] as DurationUnit];
+    lastUnit = unitIndex;
+    at = part.lastIndex;
+  }
+  return Math.round(total);
+}
+
+/** Empty → `fallbackMs` when given, otherwise an error saying the input is required. */
+export function getDuration(get: InputGetter, name: string, fallbackMs?: number): number {
+  if (fallbackMs !== undefined && get(name).trim() === "") return fallbackMs;
+  return parseDuration(name, get(name));
+}
+
+/**
+ * `KEY=VALUE` lines into a map: the first `=` splits, so values may hold `=`; blank and `#` lines are skipped.
+ * Errors name the line number but never echo the line: values are often build secrets.
+ */
+export function parseKeyValues(name: string, raw: string): Map<string, string> {
+  const result = new Map<string, string>();
+  const firstLine = new Map<string, number>();
+  raw.split(/\r?\n/).forEach((rawLine, index) => {
+    const line = rawLine.trim();
+    const lineNumber = index + 1;
+    if (line === "" || line.startsWith("#")) return;
+    const equals = line.indexOf("=");
+    if (equals < 0) fail(name, `line ${lineNumber} has no '='`, "KEY=VALUE lines");
+    const key = line.slice(0, equals).trim();
+    if (key === "") fail(name, `line ${lineNumber} has an empty key before '='`, "KEY=VALUE lines");
+    const previous = firstLine.get(key);
+    if (previous !== undefined) {
+      fail(name, `line ${lineNumber} repeats key '${shown(key)}' from line ${previous}`, "each key once");
+    }
+    firstLine.set(key, lineNumber);
+    result.set(key, line.slice(equals + 1).trim());
+  });
+  return result;
+}
+
+export function getKeyValues(get: InputGetter, name: string): Map<string, string> {
+  return parseKeyValues(name, get(name));
+}
+
+export interface IntegerOptions {
+  min?: number;
+  max?: number;
+  /** Returned for an empty value; without it an empty value is an error. */
+  default?: number;
+}
+
+export function parseInteger(name: string, raw: string, options: IntegerOptions = {}): number {
+  const { min, max } = options;
+  const accepted =
+    min !== undefined && max !== undefined
+      ? `an integer from ${min} to ${max}`
+      : min !== undefined
+        ? `an integer ≥ ${min}`
+        : max !== undefined
+          ? `an integer ≤ ${max}`
+          : "an integer";
+  const text = raw.trim();
+  if (text === "") {
+    if (options.default !== undefined) return options.default;
+    throw new InputError(name, "is required but was empty", accepted);
+  }
+  const value = Number(text) + 0; // + 0 turns "-0" into 0
+  if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(value))
+    return fail(name, `got '${shown(text)}'`, accepted);
+  if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+    return fail(name, `got ${value}`, accepted);
+  }
+  return value;
+}
+
+export function getInteger(get: InputGetter, name: string, options: IntegerOptions = {}): number {
+  return parseInteger(name, get(name), options);
+}
+
+function fail(name: string, problem: string, accepted: string): never {
+  throw new InputError(name, problem, accepted);
+}
