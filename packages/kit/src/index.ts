@@ -3,3 +3,5 @@ export * from "./log";
 export * from "./retry";
 export * from "./input-list";
 export * from "./inputs";
+export * from "./exec";
+export * from "./secrets";
