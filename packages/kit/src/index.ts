@@ -5,3 +5,4 @@ export * from "./input-list";
 export * from "./inputs";
 export * from "./exec";
 export * from "./secrets";
+export * from "./tool-installer";

@@ -1,0 +1,188 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { installTool, recordingLogger, type ToolDownload } from "@frostyard/kit";
+import { missingTools } from "../helpers/tools";
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+describe.skipIf(missingTools("tar", "xz", "zip", "unzip"))("installTool against a local HTTP server", () => {
+  let root: string;
+  let server: Server;
+  let base: string;
+  const files = new Map<string, Buffer>();
+  const requests: string[] = [];
+  const savedEnv = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
+
+  /** Builds `hello` scripts that print their version, packed the way real releases ship them. */
+  async function pack(version: string): Promise<void> {
+    const src = join(root, "src", version);
+    await mkdir(join(src, `hello-${version}`, "bin"), { recursive: true });
+    const script = join(src, `hello-${version}`, "bin", "hello");
+    await writeFile(script, `#!/bin/sh\necho "hello ${version}"\n`);
+    await chmod(script, 0o755);
+    const out = join(root, "out");
+    await mkdir(out, { recursive: true });
+    execFileSync("tar", ["czf", join(out, `hello-${version}.tar.gz`), "-C", src, `hello-${version}`]);
+    execFileSync("tar", ["cJf", join(out, `hello-${version}.tar.xz`), "-C", src, `hello-${version}`]);
+    execFileSync("zip", ["-qr", join(out, `hello-${version}.zip`), `hello-${version}`], { cwd: src });
+    for (const name of [`hello-${version}.tar.gz`, `hello-${version}.tar.xz`, `hello-${version}.zip`]) {
+      files.set(`/${name}`, await readFile(join(out, name)));
+    }
+    files.set(`/hello-${version}-linux-amd64`, await readFile(script));
+  }
+
+  function download(path: string, overrides: Partial<ToolDownload> = {}): ToolDownload {
+    const bytes = files.get(path);
+    if (!bytes) throw new Error(`test setup: nothing served at ${path}`);
+    return {
+      tool: "hello",
+      version: "1.2.3",
+      platform: "linux",
+      arch: "x64",
+      url: `${base}${path}`,
+      sha256: sha256(bytes),
+      archive: "tar.gz",
+      binaries: ["hello-1.2.3/bin/hello"],
+      ...overrides,
+    };
+  }
+
+  const run = (binary: string) => execFileSync(binary, { encoding: "utf8" });
+  const cacheRoot = () => process.env.RUNNER_TOOL_CACHE!;
+  const tempLeftovers = async () => readdir(process.env.RUNNER_TEMP!);
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "kit-tools-"));
+    process.env.RUNNER_TOOL_CACHE = join(root, "toolcache");
+    process.env.RUNNER_TEMP = join(root, "temp");
+    await mkdir(process.env.RUNNER_TEMP, { recursive: true });
+    for (const version of ["1.2.3", "2.0.0", "25.3", "0.9.0"]) await pack(version);
+    server = createServer((req, res) => {
+      requests.push(req.url ?? "");
+      const body = files.get(req.url ?? "");
+      if (body) res.writeHead(200, { "content-length": body.length }).end(body);
+      else res.writeHead(404).end("not found");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(root, { recursive: true, force: true });
+    for (const [key, value] of [
+      ["RUNNER_TOOL_CACHE", savedEnv.cache],
+      ["RUNNER_TEMP", savedEnv.temp],
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  test("a good checksum installs; the second call is a cache hit with no request", async () => {
+    const logger = recordingLogger();
+    const first = await installTool(download("/hello-1.2.3.tar.gz"), { logger });
+    expect(first.cached).toBe(false);
+    expect(first.dir).toBe(join(cacheRoot(), "hello", "1.2.3", "x64"));
+    expect(first.binaries).toEqual({ hello: join(first.dir, "hello-1.2.3/bin/hello") });
+    expect(run(first.binaries.hello!)).toBe("hello 1.2.3\n");
+    expect(requests).toEqual(["/hello-1.2.3.tar.gz"]);
+    expect(await tempLeftovers()).toEqual([]); // the download and the extraction are gone
+
+    const second = await installTool(download("/hello-1.2.3.tar.gz"), { logger });
+    expect(second).toEqual({ ...first, cached: true });
+    expect(requests).toEqual(["/hello-1.2.3.tar.gz"]);
+    expect(logger.lines.at(-1)).toBe(`hello 1.2.3 (x64) found in the tool cache: ${first.dir}`);
+  });
+
+  test("a wrong checksum is refused with both sums, and nothing is cached or left behind", async () => {
+    const good = download("/hello-2.0.0.tar.gz", { version: "2.0.0", binaries: ["hello-2.0.0/bin/hello"] });
+    const wrong = "ab".repeat(32);
+    const attempt = installTool({ ...good, sha256: wrong }, { logger: recordingLogger() });
+    await expect(attempt).rejects.toThrow(
+      `checksum mismatch for hello 2.0.0 (x64) from ${good.url}: expected sha256 ${wrong}, got ${good.sha256}; ` +
+        "the download was deleted and nothing was cached",
+    );
+    expect(existsSync(join(cacheRoot(), "hello", "2.0.0"))).toBe(false);
+    expect(await tempLeftovers()).toEqual([]);
+  });
+
+  test.each<[string, ToolDownload["archive"]]>([
+    ["/hello-2.0.0.tar.xz", "tar.xz"],
+    ["/hello-2.0.0.zip", "zip"],
+  ])("%s (%s) extracts to a runnable binary", async (path, archive) => {
+    const tool = `hello-${archive.replace(".", "")}`;
+    const installed = await installTool(
+      download(path, { tool, version: "2.0.0", archive, binaries: ["hello-2.0.0/bin/hello"] }),
+      { logger: recordingLogger() },
+    );
+    expect(installed.dir).toBe(join(cacheRoot(), tool, "2.0.0", "x64"));
+    expect(run(installed.binaries.hello!)).toBe("hello 2.0.0\n");
+  });
+
+  test("a bare binary ('none') is cached under its name and made executable", async () => {
+    const installed = await installTool(
+      download("/hello-0.9.0-linux-amd64", {
+        tool: "hello-bare",
+        version: "0.9.0",
+        archive: "none",
+        binaries: ["hello"],
+      }),
+      { logger: recordingLogger() },
+    );
+    expect(installed.binaries).toEqual({ hello: join(cacheRoot(), "hello-bare", "0.9.0", "x64", "hello") });
+    expect(run(installed.binaries.hello!)).toBe("hello 0.9.0\n");
+  });
+
+  test("a version that is not semver ('25.3') is found again at its exact directory", async () => {
+    const entry = download("/hello-25.3.tar.gz", {
+      tool: "hello-mkosi",
+      version: "25.3",
+      binaries: ["hello-25.3/bin/hello"],
+    });
+    const first = await installTool(entry, { logger: recordingLogger() });
+    const before = requests.length;
+    const second = await installTool(entry, { logger: recordingLogger() });
+    expect(first.cached).toBe(false);
+    expect(second.cached).toBe(true);
+    expect(second.dir).toBe(join(cacheRoot(), "hello-mkosi", "25.3", "x64"));
+    expect(requests.length).toBe(before);
+    expect(run(second.binaries.hello!)).toBe("hello 25.3\n");
+  });
+
+  test("a binary the archive lacks is named, and nothing is cached", async () => {
+    const entry = download("/hello-1.2.3.tar.gz", {
+      tool: "hello-missing",
+      binaries: ["hello-1.2.3/bin/hello", "bin/helper"],
+    });
+    await expect(installTool(entry, { logger: recordingLogger() })).rejects.toThrow(
+      `the tar.gz download of hello-missing 1.2.3 from ${entry.url} does not contain bin/helper`,
+    );
+    expect(existsSync(join(cacheRoot(), "hello-missing"))).toBe(false);
+    expect(await tempLeftovers()).toEqual([]);
+  });
+
+  test("a 404 names the tool and the url", async () => {
+    const entry = { ...download("/hello-1.2.3.tar.gz", { tool: "hello-gone" }), url: `${base}/nope.tar.gz` };
+    await expect(installTool(entry, { logger: recordingLogger() })).rejects.toThrow(
+      new RegExp(`^downloading hello-gone 1\\.2\\.3 from ${entry.url.replace(/[.]/g, "\\.")} failed: .*404`),
+    );
+  });
+
+  test("a malformed pinned sha256 is refused before any download", async () => {
+    const before = requests.length;
+    await expect(
+      installTool(download("/hello-1.2.3.tar.gz", { tool: "hello-bad-pin", sha256: "sha256:abc" }), {
+        logger: recordingLogger(),
+      }),
+    ).rejects.toThrow("the pinned sha256 of hello-bad-pin 1.2.3 (x64) is not 64 hex digits: 'sha256:abc'");
+    expect(requests.length).toBe(before);
+  });
+});
