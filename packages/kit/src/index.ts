@@ -6,3 +6,6 @@ export * from "./inputs";
 export * from "./exec";
 export * from "./secrets";
 export * from "./tool-installer";
+export * from "./annotations";
+export * from "./summary";
+export * from "./timing";

@@ -4,6 +4,8 @@ export interface AnnotationProperties {
   file?: string;
   startLine?: number;
   endLine?: number;
+  startColumn?: number;
+  endColumn?: number;
 }
 
 /**
@@ -15,6 +17,8 @@ export interface Logger {
   info(message: string): void;
   warning(message: string, properties?: AnnotationProperties): void;
   error(message: string, properties?: AnnotationProperties): void;
+  /** Optional so existing loggers stay valid; `emitAnnotations` falls back to `info` without it. */
+  notice?(message: string, properties?: AnnotationProperties): void;
   /** Runs `fn` inside a collapsible log group. */
   group<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Masks a value in every later log line. Call it before anything that could print the value. */
@@ -28,6 +32,7 @@ export const consoleLogger: Logger = {
   info: (m) => console.log(m),
   warning: (m) => console.warn(`warning: ${m}`),
   error: (m) => console.error(`error: ${m}`),
+  notice: (m) => console.log(`notice: ${m}`),
   group: async (name, fn) => {
     console.log(`▶ ${name}`);
     return fn();
@@ -44,6 +49,7 @@ export function recordingLogger(): Logger & { lines: string[] } {
     info: (m) => lines.push(m),
     warning: (m, p) => lines.push(`warning: ${m}${p?.file ? ` (${p.file}:${p.startLine ?? ""})` : ""}`),
     error: (m, p) => lines.push(`error: ${m}${p?.file ? ` (${p.file}:${p.startLine ?? ""})` : ""}`),
+    notice: (m, p) => lines.push(`notice: ${m}${p?.file ? ` (${p.file}:${p.startLine ?? ""})` : ""}`),
     group: async (name, fn) => {
       lines.push(`group: ${name}`);
       return fn();
