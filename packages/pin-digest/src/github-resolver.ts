@@ -1,3 +1,4 @@
+import type { Logger } from "@frostyard/kit";
 import { Octokit } from "@octokit/rest";
 import type { ActionRefResolver, ActionResolution } from "./resolvers";
 
@@ -39,6 +40,20 @@ function compareVersionsDesc(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * An Octokit whose own request log goes to debug: a 404 while probing `tags/x` before `heads/x` is
+ * expected, not a warning worth showing.
+ */
+export function newOctokit(token: string | undefined, baseUrl: string | undefined, logger?: Logger): Octokit {
+  const debug = (message: string) => logger?.debug(message);
+  return new Octokit({
+    auth: token || undefined,
+    baseUrl,
+    userAgent: "frostyard-pin-digest",
+    log: { debug, info: debug, warn: debug, error: debug },
+  });
+}
+
 /** How many candidate tags are peeled to find the most specific name for a commit. */
 const MAX_REFINE_LOOKUPS = 5;
 
@@ -49,14 +64,8 @@ const MAX_REFINE_LOOKUPS = 5;
 export class GitHubActionResolver implements ActionRefResolver {
   readonly octokit: Octokit;
 
-  constructor(options: { token?: string; baseUrl?: string; octokit?: Octokit }) {
-    this.octokit =
-      options.octokit ??
-      new Octokit({
-        auth: options.token || undefined,
-        baseUrl: options.baseUrl,
-        userAgent: "frostyard-pin-digest",
-      });
+  constructor(options: { token?: string; baseUrl?: string; logger?: Logger; octokit?: Octokit }) {
+    this.octokit = options.octokit ?? newOctokit(options.token, options.baseUrl, options.logger);
   }
 
   private async getRef(owner: string, repo: string, ref: string): Promise<GitObject | undefined> {

@@ -1,5 +1,5 @@
 import { ExecError, execStreaming, type Logger } from "@frostyard/kit";
-import { Octokit } from "@octokit/rest";
+import { newOctokit } from "./github-resolver";
 
 export const DEFAULT_BRANCH = "frostyard/pin-digest";
 const BOT_NAME = "github-actions[bot]";
@@ -92,7 +92,7 @@ export async function openPullRequest(options: PullRequestOptions): Promise<Pull
   if (!owner || !repo) throw new Error(`repository '${options.repository}' is not of the form owner/repo`);
   const branch = options.branch || DEFAULT_BRANCH;
   const remote = options.remote ?? "origin";
-  const octokit = new Octokit({ auth: token, baseUrl: options.apiUrl, userAgent: "frostyard-pin-digest" });
+  const octokit = newOctokit(token, options.apiUrl, logger);
   const git = (args: string[], env: Record<string, string> = {}) =>
     execStreaming("git", args, {
       logger,
@@ -103,17 +103,17 @@ export async function openPullRequest(options: PullRequestOptions): Promise<Pull
       captureStdout: true,
     });
 
-  let base = options.base;
-  if (!base) {
-    const head = (await git(["rev-parse", "--abbrev-ref", "HEAD"])).stdout.trim();
-    if (head !== "HEAD" && head !== branch) base = head;
-    else {
-      const { data } = await octokit.rest.repos.get({ owner, repo }).catch((e: unknown) => {
-        throw apiFailure(`reading ${owner}/${repo}'s default branch`, e);
-      });
-      base = data.default_branch;
-    }
-  }
+  const checkedOut = (await git(["rev-parse", "--abbrev-ref", "HEAD"])).stdout.trim();
+  // Into the branch that was checked out; when detached (pull_request runs) or already on our branch,
+  // into the repository's default branch. Asked only when a PR has to be opened.
+  const baseBranch = async (): Promise<string> => {
+    if (options.base) return options.base;
+    if (checkedOut !== "HEAD" && checkedOut !== branch) return checkedOut;
+    const { data } = await octokit.rest.repos.get({ owner, repo }).catch((e: unknown) => {
+      throw apiFailure(`reading ${owner}/${repo}'s default branch`, e);
+    });
+    return data.default_branch;
+  };
 
   await git(["checkout", "-B", branch]);
   await git(["add", "--", ...options.files]);
@@ -151,6 +151,7 @@ export async function openPullRequest(options: PullRequestOptions): Promise<Pull
     logger.info(`updated pull request #${existing.number}: ${existing.html_url}`);
     return { number: existing.number, url: existing.html_url, created: false };
   }
+  const base = await baseBranch();
   const { data } = await octokit.rest.pulls
     .create({ owner, repo, head: branch, base, title: options.title, body: options.body })
     .catch((e: unknown) => {
