@@ -166,6 +166,8 @@ describe.skipIf(missingTools("sh", "printf", "yes", "head", "cat", "pwd"))(
       const token = "s3cr3t-t0ken";
       const key = "-----BEGIN KEY-----\nAAAAline2secret\n-----END KEY-----";
       const logger = recordingLogger();
+      // The token reaches the child through env, as it should; it is also passed as $0 only to show that the
+      // echoed command line is redacted should a caller ever put one in argv.
       const error = await execError(
         execStreaming(
           "sh",
