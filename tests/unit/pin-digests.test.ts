@@ -132,7 +132,7 @@ describe("pinDigests", () => {
         "    steps:",
         `      - uses: actions/checkout@${sha("a")} # v4.2.2`,
         "      - uses: ./.github/actions/setup",
-        `      - uses: 'docker://${R}/tools:2@${digest("2")}'`,
+        `      - uses: "docker://${R}/tools:2@${digest("2")}"`,
         `      - uses: acme/tool@${sha("b")} # main`,
         "        with:",
         `          image: ${R}/not-a-ref:1`,
@@ -146,7 +146,7 @@ describe("pinDigests", () => {
         "  web:",
         `    image: ${R}/multi:1@${digest("4")} # web tier`,
         "  db:",
-        `    image: '${R}/db:1@${digest("3")}'`,
+        `    image: "${R}/db:1@${digest("3")}"`,
         "",
       ].join("\n"),
     );
@@ -252,7 +252,7 @@ describe("pinDigests", () => {
       `compose.yaml:5 ${R}/db:1@${digest("9")}`,
     ]);
     expect(report.outcomes.filter((o) => o.status === "up-to-date")).toHaveLength(7);
-    expect(await readFile(join(root, "compose.yaml"), "utf8")).toContain(`'${R}/db:1@${digest("9")}'`);
+    expect(await readFile(join(root, "compose.yaml"), "utf8")).toContain(`"${R}/db:1@${digest("9")}"`);
     // The unpinned reference (missing:1, whose lookup failed) is left alone in update mode.
     expect(report.outcomes.find((o) => o.ref === `${R}/missing`)?.status).toBe("unpinned");
   });
