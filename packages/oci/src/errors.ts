@@ -1,0 +1,54 @@
+import { HttpStatusError, type HttpStatusErrorInit } from "@frostyard/kit";
+
+/** Which part of an image reference was wrong. */
+export type ReferencePart = "reference" | "registry" | "repository" | "tag" | "digest";
+
+export const REFERENCE_GRAMMAR = "[registry[:port]/]repository[:tag][@sha256:<64 hex>]";
+
+/** A malformed image reference: names the input, the part that is wrong and the accepted form. */
+export class InvalidReferenceError extends Error {
+  readonly reference: string;
+  readonly part: ReferencePart;
+  constructor(reference: string, part: ReferencePart, problem: string) {
+    super(`invalid image reference ${JSON.stringify(reference)}: ${problem}; expected ${REFERENCE_GRAMMAR}`);
+    this.name = "InvalidReferenceError";
+    this.reference = reference;
+    this.part = part;
+  }
+}
+
+/** Content whose digest is not the one asked for or announced: never use it. */
+export class DigestMismatchError extends Error {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(what: string, expected: string, actual: string) {
+    super(`${what}: content digest ${actual} does not match the expected ${expected}`);
+    this.name = "DigestMismatchError";
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** 401 after the auth flow: no credentials, or the registry refused them. Never retried. */
+export class RegistryAuthError extends HttpStatusError {
+  constructor(init: HttpStatusErrorInit) {
+    super(init);
+    this.name = "RegistryAuthError";
+  }
+}
+
+/** 403: authenticated, but not allowed to do this. Never retried. */
+export class RegistryDeniedError extends HttpStatusError {
+  constructor(init: HttpStatusErrorInit) {
+    super(init);
+    this.name = "RegistryDeniedError";
+  }
+}
+
+/** A manifest this client cannot use (schema 1, not JSON, missing fields). */
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ManifestError";
+  }
+}
