@@ -1,0 +1,47 @@
+import * as core from "@actions/core";
+import { InputError } from "@frostyard/kit";
+import { isPostStep, markMainStepStarted } from "./state";
+
+/**
+ * The one-line body of every action entry: `await run(main, post)`. The first run of the bundle is the
+ * main step; the runner runs it again as the post step (when action.yml has `post:`), recognised by the
+ * state the main step saved. A failing main step fails the job with its message; a failing post step
+ * (cleanup) only warns, so it never turns a good build red.
+ */
+export async function run(main: () => Promise<void>, post?: () => Promise<void>): Promise<void> {
+  if (isPostStep()) {
+    if (!post) return;
+    try {
+      await post();
+    } catch (error) {
+      core.warning(`post step: ${failureMessage(error)}`);
+    }
+    return;
+  }
+  // Marked before main runs so the post step still cleans up after a main step that threw.
+  markMainStepStarted();
+  try {
+    await main();
+  } catch (error) {
+    if (error instanceof Error && !(error instanceof InputError) && error.stack) core.debug(error.stack);
+    core.setFailed(failureMessage(error));
+  }
+}
+
+/**
+ * What the user sees for a failure. InputError messages are already written for the user and are shown
+ * as they are; other errors get their causes appended, since e.g. `fetch failed` alone says nothing of
+ * the refused connection underneath.
+ */
+export function failureMessage(error: unknown): string {
+  if (error instanceof InputError) return error.message;
+  if (!(error instanceof Error)) return String(error);
+  const parts = [error.message];
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return parts.join(": ");
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// frostyard-build: runs an action locally the way GitHub's runner would (see USAGE).
+import { CliUsageError, parseCliArgs, USAGE } from "./cli-args";
+import { renderRunReport } from "./render";
+import { findRepoRoot } from "./repo-root";
+import { resolveActionDir } from "./resolve-action";
+import { runAction } from "./run-action";
+import { StepOutputProcessor } from "./workflow-commands";
+
+async function main(argv: string[]): Promise<number> {
+  const command = parseCliArgs(argv);
+  if (command.command === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const actionDir = resolveActionDir(command.action, process.cwd(), findRepoRoot());
+  const env = { ...command.env };
+  // A workstation's token serves `${{ github.token }}` defaults; the runner-owned rest is not inherited.
+  if (env.GITHUB_TOKEN === undefined && process.env.GITHUB_TOKEN) env.GITHUB_TOKEN = process.env.GITHUB_TOKEN;
+  const run = await runAction({
+    actionDir,
+    inputs: command.inputs,
+    env,
+    workdir: command.workdir,
+    debug: command.debug,
+    onLine: (line, stream, step) => {
+      const text = step === "post" ? `[post] ${line}` : line;
+      (stream === "stderr" ? process.stderr : process.stdout).write(`${text}\n`);
+    },
+  });
+  const masker = new StepOutputProcessor("main", { masks: run.masks });
+  console.log(`\n${renderRunReport(run, (text) => masker.mask(text))}`);
+  if (run.exitCode !== 0) return run.exitCode;
+  return run.failed ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  console.error(
+    error instanceof CliUsageError ? error.message : `frostyard-build: ${(error as Error).message ?? error}`,
+  );
+  process.exitCode = 2;
+}

@@ -1,0 +1,25 @@
+export { runAction, loadAction } from "./run-action";
+export type { ActionRun, RunActionOptions, StepName, StepRun } from "./run-action";
+export { parseActionMetadata, assertRunnable, ActionMetadataError, SUPPORTED_USING } from "./action-metadata";
+export type { ActionInput, ActionMetadata, ActionOutput } from "./action-metadata";
+export { checkActionDocs, documentedNames } from "./action-docs";
+export type { ActionDocsInput } from "./action-docs";
+export { parseCliArgs, CliUsageError, USAGE } from "./cli-args";
+export type { CliCommand, RunCommand } from "./cli-args";
+export { inputEnvName, stateEnvName, isRunnerOwnedEnv } from "./env-names";
+export { evaluateDefault, contextEnvName } from "./expressions";
+export type { DefaultValue } from "./expressions";
+export { parseKeyValueFile, parsePathFile, FileCommandError } from "./file-commands";
+export { findNode, nodeMajor, REQUIRED_NODE_MAJOR } from "./node-binary";
+export { evaluatePostIf } from "./post-if";
+export type { StepStatus } from "./post-if";
+export { renderRunReport } from "./render";
+export { findRepoRoot } from "./repo-root";
+export { actionFile, resolveActionDir } from "./resolve-action";
+export {
+  parseWorkflowCommand,
+  toAnnotation,
+  annotationLocation,
+  StepOutputProcessor,
+} from "./workflow-commands";
+export type { Annotation, AnnotationLevel, WorkflowCommand } from "./workflow-commands";
