@@ -12,6 +12,7 @@ export { mapBounded } from "./concurrency";
 export { writeFileAtomic } from "./write";
 export type { ImageDigestResolver, ActionRefResolver, ActionResolution } from "./resolvers";
 export { GitHubActionResolver, describeApiError, newOctokit } from "./github-resolver";
+export { registryResolver, type ManifestHeader } from "./registry-resolver";
 export { pinDigests, type PinOptions, type PinReport } from "./pin";
 export { pinRecords, outcomesTable, pullRequestBody, statusCounts, type PinRecord } from "./render";
 export {

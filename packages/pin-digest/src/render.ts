@@ -1,3 +1,4 @@
+import { markdownTable } from "@frostyard/kit";
 import type { RefOutcome } from "./types";
 
 /** One entry of the `pins` output: every reference that changed (or, in check mode, needs pinning). */
@@ -17,31 +18,22 @@ export function pinRecords(outcomes: readonly RefOutcome[]): PinRecord[] {
     .map((o) => ({ file: o.file, line: o.line, ref: o.ref, old: o.old, new: o.new ?? null }));
 }
 
-/** Markdown table cell: pipes escaped, newlines flattened, code spans for references. */
-function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-
+/** A reference in a code span; pipes and newlines are the table renderer's business. */
 function code(text: string): string {
-  return text ? `\`${cell(text)}\`` : "";
-}
-
-export function markdownRows(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+  return text ? `\`${text}\`` : "";
 }
 
 /** The table of references for the job summary: where, what, old → new, and what happened. */
 export function outcomesTable(outcomes: readonly RefOutcome[]): string {
   if (outcomes.length === 0) return "_No references found._";
-  return markdownRows(
+  return markdownTable(
     ["Location", "Reference", "Old", "New", "Status"],
     outcomes.map((o) => [
-      cell(`${o.file}:${o.line}`),
+      `${o.file}:${o.line}`,
       code(o.ref),
       code(o.old),
       o.new ? code(o.new) : "",
-      cell(o.message ? `${o.status}: ${o.message}` : o.status),
+      o.message ? `${o.status}: ${o.message}` : o.status,
     ]),
   );
 }
@@ -49,9 +41,9 @@ export function outcomesTable(outcomes: readonly RefOutcome[]): string {
 /** The pull request body: every pin, old → new, and how to keep them current. */
 export function pullRequestBody(outcomes: readonly RefOutcome[]): string {
   const changed = outcomes.filter((o) => o.status === "pinned" || o.status === "updated");
-  const table = markdownRows(
+  const table = markdownTable(
     ["File", "Reference", "Old", "New"],
-    changed.map((o) => [cell(`${o.file}:${o.line}`), code(o.ref), code(o.old), code(o.new ?? "")]),
+    changed.map((o) => [`${o.file}:${o.line}`, code(o.ref), code(o.old), code(o.new ?? "")]),
   );
   return [
     `Pins ${changed.length} reference(s) to immutable digests, in forms Renovate keeps updating`,

@@ -1,0 +1,93 @@
+import { emitAnnotations } from "@frostyard/kit";
+import { CredentialStore, RegistryClient } from "@frostyard/oci";
+import {
+  GitHubActionResolver,
+  openPullRequest,
+  pinDigests,
+  pinRecords,
+  pullRequestBody,
+  registryResolver,
+  statusCounts,
+} from "@frostyard/pin-digest";
+import { coreLogger, inputGetter, run, setJsonOutput, setOutput, writeSummary } from "..";
+import { parseInputs } from "./inputs";
+import { annotationsFor, failureOf, summaryMarkdown } from "./report";
+
+async function main(): Promise<void> {
+  const logger = coreLogger;
+  const inputs = parseInputs(inputGetter);
+  if (inputs.token) logger.setSecret(inputs.token);
+  if (inputs.registryPassword) logger.setSecret(inputs.registryPassword);
+  const root = process.env.GITHUB_WORKSPACE || process.cwd();
+
+  const credentials = new CredentialStore({ logger });
+  if (inputs.registry && inputs.registryUsername && inputs.registryPassword) {
+    credentials.set(inputs.registry, {
+      username: inputs.registryUsername,
+      password: inputs.registryPassword,
+    });
+  }
+  const client = new RegistryClient({ logger, credentials, insecureRegistries: inputs.insecureRegistries });
+  const actions = new GitHubActionResolver({
+    token: inputs.token,
+    baseUrl: process.env.GITHUB_API_URL,
+    logger,
+  });
+
+  const report = await logger.group(`pin-digest: ${inputs.mode} (${inputs.include})`, () =>
+    pinDigests({
+      root,
+      paths: inputs.paths,
+      mode: inputs.mode,
+      include: inputs.include,
+      images: registryResolver(client),
+      actions,
+      concurrency: inputs.concurrency,
+      logger,
+    }),
+  );
+  logger.info(`${statusCounts(report.outcomes)}; registry requests: ${client.stats.requests}`);
+  emitAnnotations(logger, annotationsFor(report, inputs.mode));
+
+  const changed = report.changedFiles.length > 0;
+  setOutput("changed", String(changed));
+  setJsonOutput("pins", pinRecords(report.outcomes));
+
+  let pullRequest: { number: number; url: string } | undefined;
+  if (inputs.createPr && changed) {
+    const repository = process.env.GITHUB_REPOSITORY;
+    if (!repository) throw new Error("create-pr needs GITHUB_REPOSITORY (owner/repo), which the runner sets");
+    if (!inputs.token)
+      throw new Error("create-pr needs a token: set the 'token' input (default github.token)");
+    pullRequest = await logger.group("pin-digest: pull request", () =>
+      openPullRequest({
+        root,
+        repository,
+        files: report.changedFiles,
+        title: "Pin container images and actions to digests",
+        body: pullRequestBody(report.outcomes),
+        commitMessage: `Pin ${report.outcomes.filter((o) => o.new).length} reference(s) to digests\n\n${pinRecords(
+          report.outcomes,
+        )
+          .filter((p) => p.new)
+          .map((p) => `${p.file}:${p.line} ${p.old} -> ${p.new}`)
+          .join("\n")}`,
+        token: inputs.token!,
+        apiUrl: process.env.GITHUB_API_URL,
+        serverUrl: process.env.GITHUB_SERVER_URL,
+        branch: inputs.branch,
+        logger,
+      }),
+    );
+  } else if (inputs.createPr && inputs.mode === "check") {
+    logger.info("create-pr is ignored in check mode: nothing is changed");
+  }
+  setOutput("pull-request-url", pullRequest?.url ?? "");
+  setOutput("pull-request-number", pullRequest ? String(pullRequest.number) : "");
+
+  await writeSummary(summaryMarkdown(report, inputs, pullRequest));
+  const failure = failureOf(report, inputs.mode);
+  if (failure) throw new Error(failure);
+}
+
+await run(main);
