@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createPrivateKey, randomUUID, sign, X509Certificate } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +24,8 @@ export interface TestRegistry {
 export interface StartRegistryOptions {
   /** Require HTTP basic auth with these credentials (distribution's htpasswd auth answers `Basic` challenges). */
   htpasswd?: { user: string; password: string };
+  /** Require Bearer tokens from this token server (distribution's token auth: JWTs checked against its cert). */
+  token?: TokenServer;
   /** The registry binary; defaults to /usr/bin/docker-registry. */
   binary?: string;
 }
@@ -47,6 +51,7 @@ export function registryConfig(options: {
   rootDirectory: string;
   addr: string;
   htpasswdPath?: string;
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
   secret: string;
 }): string {
   const lines = [
@@ -66,6 +71,15 @@ export function registryConfig(options: {
   ];
   if (options.htpasswdPath) {
     lines.push("auth:", "  htpasswd:", "    realm: frostyard-test", `    path: ${options.htpasswdPath}`);
+  } else if (options.token) {
+    lines.push(
+      "auth:",
+      "  token:",
+      `    realm: ${options.token.realm}`,
+      `    service: ${options.token.service}`,
+      `    issuer: ${options.token.issuer}`,
+      `    rootcertbundle: ${options.token.rootCertBundle}`,
+    );
   }
   return lines.join("\n") + "\n";
 }
@@ -123,6 +137,16 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
         rootDirectory: join(dir, "storage"),
         addr: host,
         htpasswdPath,
+        ...(options.token
+          ? {
+              token: {
+                realm: options.token.realm,
+                service: options.token.service,
+                issuer: options.token.issuer,
+                rootCertBundle: options.token.certPath,
+              },
+            }
+          : {}),
         secret: `test-secret-${port}-${process.pid}`,
       }),
     );
@@ -166,4 +190,130 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       },
     };
   }
+}
+
+/** One request the token server answered, for tests that count token fetches or check scopes. */
+export interface TokenServerRequest {
+  method: string;
+  user?: string;
+  scopes: string[];
+  status: number;
+}
+
+export interface TokenServer {
+  /** The realm URL registries send clients to. */
+  realm: string;
+  service: string;
+  issuer: string;
+  /** PEM certificate whose key signs the tokens (the registry's rootcertbundle). */
+  certPath: string;
+  requests: TokenServerRequest[];
+  stop(): Promise<void>;
+}
+
+const base64url = (data: Buffer | string) => Buffer.from(data).toString("base64url");
+
+/**
+ * A minimal Docker token service on 127.0.0.1: checks basic credentials against `users`, grants
+ * authenticated users every action they ask for (anonymous clients get `pull` on repositories under
+ * `public/` only), and signs RS256 JWTs with an x5c header that distribution verifies against `certPath`.
+ * It stands in for the hosted token services (ghcr.io, Docker Hub), which cannot be reached here.
+ */
+export async function startTokenServer(
+  options: { users?: Record<string, string>; expiresIn?: number } = {},
+): Promise<TokenServer> {
+  const dir = await mkdtemp(join(tmpdir(), "frostyard-token-"));
+  const keyPath = join(dir, "key.pem");
+  const certPath = join(dir, "cert.pem");
+  const made = spawnSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=frostyard-test-token",
+    ],
+    { encoding: "utf8" },
+  );
+  if (made.status !== 0) throw new Error(`openssl req failed: ${made.stderr}`);
+  const key = createPrivateKey(await readFile(keyPath));
+  const certDer = new X509Certificate(await readFile(certPath)).raw.toString("base64");
+  const issuer = "frostyard-test-issuer";
+  const service = "frostyard-test-registry";
+  const requests: TokenServerRequest[] = [];
+
+  const server = createHttpServer((request, response) => {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const scopes = url.searchParams
+      .getAll("scope")
+      .flatMap((s) => s.split(" "))
+      .filter(Boolean);
+    let user: string | undefined;
+    const authorization = request.headers.authorization ?? "";
+    if (authorization.startsWith("Basic ")) {
+      const decoded = Buffer.from(authorization.slice(6), "base64").toString("utf8");
+      const colon = decoded.indexOf(":");
+      const name = decoded.slice(0, colon);
+      if (colon < 0 || options.users?.[name] !== decoded.slice(colon + 1)) {
+        requests.push({ method: request.method ?? "GET", user: name, scopes, status: 401 });
+        response.writeHead(401, { "Content-Type": "application/json" });
+        response.end(JSON.stringify({ details: "invalid username or password" }));
+        return;
+      }
+      user = name;
+    }
+    const access = scopes.flatMap((scope) => {
+      const [type, name, actions] = scope.split(":");
+      if (type !== "repository" || !name || !actions) return [];
+      const granted = user
+        ? actions.split(",")
+        : name.startsWith("public/")
+          ? actions.split(",").filter((a) => a === "pull")
+          : [];
+      return granted.length > 0 ? [{ type, name, actions: granted }] : [];
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const expiresIn = options.expiresIn ?? 300;
+    const header = base64url(JSON.stringify({ alg: "RS256", typ: "JWT", x5c: [certDer] }));
+    const payload = base64url(
+      JSON.stringify({
+        iss: issuer,
+        sub: user ?? "",
+        aud: service,
+        exp: now + expiresIn,
+        nbf: now - 10,
+        iat: now,
+        jti: randomUUID(),
+        access,
+      }),
+    );
+    const signature = base64url(sign("sha256", Buffer.from(`${header}.${payload}`), key));
+    requests.push({ method: request.method ?? "GET", ...(user ? { user } : {}), scopes, status: 200 });
+    response.writeHead(200, { "Content-Type": "application/json" });
+    response.end(JSON.stringify({ token: `${header}.${payload}.${signature}`, expires_in: expiresIn }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    realm: `http://127.0.0.1:${port}/token`,
+    service,
+    issuer,
+    certPath,
+    requests,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -8,6 +8,7 @@ import {
   CredentialStore,
   decodeAuthEntry,
   lookupKeys,
+  mergeScopes,
   normaliseAuthKey,
   parseWwwAuthenticate,
   repositoryScope,
@@ -127,6 +128,21 @@ describe("token requests", () => {
       headers: request.headers,
       ...(request.body ? { body: request.body } : {}),
     }).toEqual(expected);
+  });
+
+  test.each<[string[], string[]]>([
+    [["repository:a:pull", "repository:a:push,pull"], ["repository:a:pull,push"]],
+    [
+      ["repository:a:pull,push", "repository:b:pull"],
+      ["repository:a:pull,push", "repository:b:pull"],
+    ],
+    [["repository:a:pull", "repository:a:pull"], ["repository:a:pull"]],
+    [
+      ["registry:catalog:*", "repository:a:pull"],
+      ["registry:catalog:*", "repository:a:pull"],
+    ],
+  ])("mergeScopes(%j)", (scopes, expected) => {
+    expect(mergeScopes(scopes)).toEqual(expected);
   });
 
   test("a Bearer challenge without realm is refused", () => {

@@ -65,6 +65,30 @@ export function repositoryScope(repository: string, actions: readonly Repository
   return `repository:${repository}:${actions.join(",")}`;
 }
 
+/**
+ * Merges scope strings (`type:name:actions`) naming the same resource, keeping the first-seen order:
+ * `repository:a:pull` + `repository:a:push,pull` → `repository:a:pull,push`.
+ */
+export function mergeScopes(scopes: readonly string[]): string[] {
+  const merged = new Map<string, string[]>();
+  for (const scope of scopes) {
+    const last = scope.lastIndexOf(":");
+    if (scope.indexOf(":") === last) {
+      if (!merged.has(scope)) merged.set(scope, []);
+      continue;
+    }
+    const resource = scope.slice(0, last);
+    const actions = merged.get(resource) ?? [];
+    for (const action of scope.slice(last + 1).split(",")) {
+      if (action && !actions.includes(action)) actions.push(action);
+    }
+    merged.set(resource, actions);
+  }
+  return [...merged].map(([resource, actions]) =>
+    actions.length > 0 ? `${resource}:${actions.join(",")}` : resource,
+  );
+}
+
 function basicHeader(credentials: RegistryCredentials): string {
   return `Basic ${Buffer.from(`${credentials.username ?? ""}:${credentials.password ?? ""}`).toString("base64")}`;
 }
@@ -183,7 +207,9 @@ export class Authenticator {
       );
     }
     const challenge = parseWwwAuthenticate(wwwAuthenticate);
-    this.challenges.set(scope.registry, challenge);
+    // Kept for later requests minus what belongs to this one (its scope, its error), so they ask for their own.
+    const { scope: _scope, error: _error, ...reusable } = challenge.params;
+    this.challenges.set(scope.registry, { scheme: challenge.scheme, params: reusable });
     this.tokens.delete(this.tokenKey(scope));
     const header = await this.answer(challenge, scope, request);
     if (!header) throw await this.authError(scope, request, 401);
@@ -253,10 +279,8 @@ export class Authenticator {
     found: FoundCredentials | undefined,
     request: { method: string; url: string },
   ): Promise<string> {
-    const scopes = scopesOf(scope);
-    // The challenge may name a scope the registry wants; ask for it too.
-    if (challenge.params.scope && !scopes.includes(challenge.params.scope))
-      scopes.push(challenge.params.scope);
+    // The challenge may name scopes the registry wants (in any action order); ask for those too.
+    const scopes = mergeScopes([...scopesOf(scope), ...(challenge.params.scope?.split(" ") ?? [])]);
     const spec = tokenRequest(challenge, scopes, found?.credentials);
     const sendsSecret = found !== undefined;
     const plainHttpOk = spec.url.protocol === "http:" && this.options.allowPlainHttp(spec.url.host);
