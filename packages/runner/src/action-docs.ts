@@ -43,7 +43,7 @@ export function documentedNames(markdown: string, section: DocSection): Set<stri
 }
 
 export interface ActionDocsInput {
-  /** action.yml's path (for messages and to resolve `runs.main`). */
+  /** action.yml's path, absolute or relative to `repoRoot` (for messages and to resolve `runs.main`). */
   file: string;
   text: string;
   /** The READMEs that document this action (for the root action: README.md and docs/pipeline.md). */
@@ -77,7 +77,7 @@ export function checkActionDocs(input: ActionDocsInput): string[] {
   const dist = resolve(input.repoRoot, "dist");
   const checkEntry = (key: "main" | "post", path: string | undefined) => {
     if (path === undefined) return;
-    const target = resolve(file, "..", path);
+    const target = resolve(input.repoRoot, file, "..", path);
     const inDist = relative(dist, target);
     if (inDist.startsWith("..") || isAbsolute(inDist)) {
       problem(`runs.${key} '${path}' is outside dist/; point it at the bundle (../../dist/<name>/index.js)`);
@@ -98,7 +98,11 @@ export function checkActionDocs(input: ActionDocsInput): string[] {
     if (!spec.description?.trim()) problem(`output '${name}' has no description`);
   }
 
-  const readmeNames = input.readmes.map((r) => r.file).join(" or ") || "(no README)";
+  if (input.readmes.length === 0) {
+    problem("no README documents it; add README.md beside it with ## Inputs and ## Outputs tables");
+    return problems;
+  }
+  const readmeNames = input.readmes.map((r) => r.file).join(" or ");
   for (const section of ["inputs", "outputs"] as const) {
     const declared = Object.keys(metadata[section]);
     const documented = new Set(input.readmes.flatMap((r) => [...documentedNames(r.text, section)]));
