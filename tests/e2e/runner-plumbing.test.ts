@@ -54,7 +54,16 @@ describe("run(main, post)", () => {
     expect(run.log.join("\n")).not.toContain("pa55word");
     expect(run.log).toContain("▶ work");
     expect(run.annotations).toEqual([
-      { level: "warning", step: "main", message: "a finding", title: "Lint", file: "etc/x.conf", line: 2 },
+      {
+        level: "warning",
+        step: "main",
+        message: "a finding",
+        title: "Lint",
+        file: "etc/x.conf",
+        line: 2,
+        col: 4,
+      },
+      { level: "notice", step: "main", message: "for your information" },
     ]);
   });
 
