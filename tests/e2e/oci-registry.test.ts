@@ -46,6 +46,7 @@ async function startProxy(
       | undefined
       | Promise<{ status: number; body?: string; headers?: Record<string, string> } | undefined>;
     stripHeaders?: (req: IncomingMessage) => string[];
+    addHeaders?: (req: IncomingMessage) => Record<string, string>;
   },
 ) {
   const seen: string[] = [];
@@ -70,6 +71,7 @@ async function startProxy(
       (up) => {
         const headers = { ...up.headers };
         for (const name of hooks.stripHeaders?.(req) ?? []) delete headers[name];
+        Object.assign(headers, hooks.addHeaders?.(req));
         res.writeHead(up.statusCode ?? 502, headers);
         up.pipe(res);
       },
@@ -253,7 +255,10 @@ describe.skipIf(missingTools("docker-registry", "htpasswd", "openssl", ...IMAGE_
         let tokens: TokenServer;
         let registry: TestRegistry;
         beforeAll(async () => {
-          tokens = await startTokenServer({ users: { bob: "b0b" } });
+          tokens = await startTokenServer({
+            users: { bob: "b0b" },
+            identityTokens: { "idt-for-bob": "bob" },
+          });
           registry = await startRegistry({ token: tokens });
           await writeFile(
             join(scratch, "bearer-auth.json"),
@@ -297,6 +302,51 @@ describe.skipIf(missingTools("docker-registry", "htpasswd", "openssl", ...IMAGE_
             ["bob", "repository:team/app:pull,push", 200],
             ["bob", "repository:team/app:pull", 200],
           ]);
+        });
+
+        test("concurrent requests share one token; a token is reused until shortly before expires_in", async () => {
+          let clock = 1_000_000;
+          const client = new RegistryClient({
+            credentials: new CredentialStore({ authFiles: [join(scratch, "bearer-auth.json")] }),
+            now: () => clock,
+          });
+          const ref = parseReference(`${registry.host}/team/app:v1`);
+          const before = tokens.requests.length;
+          const heads = await Promise.all(Array.from({ length: 5 }, () => client.headManifest(ref)));
+          expect(new Set(heads.map((h) => h?.digest)).size).toBe(1);
+          // 5 HEADs answered 401 (challenge not yet known), one token request, 5 HEADs with the token.
+          expect(client.stats.byMethod).toEqual({ HEAD: 10, GET: 1 });
+          expect(tokens.requests.length - before).toBe(1);
+          clock += 280_000; // expires_in is 300 s: still fresh
+          await client.headManifest(ref);
+          expect(tokens.requests.length - before).toBe(1);
+          clock += 15_000; // past the 10 s safety margin
+          await client.headManifest(ref);
+          expect(tokens.requests.length - before).toBe(2);
+          expect(client.stats.byMethod).toEqual({ HEAD: 12, GET: 2 });
+        });
+
+        test("an identitytoken in the auth file is exchanged with the OAuth2 refresh-token grant", async () => {
+          const file = join(scratch, "identity.json");
+          await writeFile(
+            file,
+            JSON.stringify({
+              auths: {
+                [registry.host]: {
+                  auth: Buffer.from("<token>:").toString("base64"),
+                  identitytoken: "idt-for-bob",
+                },
+              },
+            }),
+          );
+          const client = new RegistryClient({ credentials: new CredentialStore({ authFiles: [file] }) });
+          expect(await client.headManifest(parseReference(`${registry.host}/team/app:v1`))).toBeDefined();
+          expect(tokens.requests.at(-1)).toEqual({
+            method: "POST",
+            user: "bob",
+            scopes: ["repository:team/app:pull"],
+            status: 200,
+          });
         });
 
         test("anonymous clients get a token without access, so the registry's 401 becomes 'authentication required'", async () => {
@@ -621,6 +671,76 @@ describe.skipIf(missingTools("docker-registry", "htpasswd", "openssl", ...IMAGE_
       );
       expect(raw.mediaType).toBe(OCI_IMAGE_INDEX);
       expect(raw.manifests).toHaveLength(2);
+    });
+
+    test("referrers: a registry with the referrers API is used directly (API emulated by a proxy: distribution 2.8 has none)", async () => {
+      const subject = (await new RegistryClient().headManifest(parseReference(`${open.host}/acme/app:v1`)))!;
+      const entry = (n: number, artifactType: string) => ({
+        mediaType: OCI_IMAGE_MANIFEST,
+        digest: sha256Digest(String(n)),
+        size: n,
+        artifactType,
+      });
+      const pages = [
+        [entry(1, "application/vnd.example.signature"), entry(2, "application/vnd.example.sbom")],
+        [entry(3, "application/vnd.example.signature")],
+      ];
+      const proxy = await startProxy(open.host, {
+        intercept: (req) => {
+          const url = new URL(req.url ?? "/", "http://x");
+          if (!url.pathname.startsWith(`/v2/acme/app/referrers/${subject.digest}`)) return undefined;
+          const page = url.searchParams.get("page") === "2" ? 1 : 0;
+          return {
+            status: 200,
+            body: JSON.stringify({ schemaVersion: 2, mediaType: OCI_IMAGE_INDEX, manifests: pages[page] }),
+            headers: {
+              "Content-Type": OCI_IMAGE_INDEX,
+              ...(page === 0 ? { Link: `<${url.pathname}?page=2>; rel="next"` } : {}),
+            },
+          };
+        },
+        // A registry with the API confirms it indexed a pushed referrer with OCI-Subject.
+        addHeaders: (req): Record<string, string> =>
+          req.method === "PUT" && req.url?.includes("/manifests/") ? { "OCI-Subject": subject.digest } : {},
+      });
+      try {
+        const client = new RegistryClient();
+        const repo = parseReference(`${proxy.host}/acme/app`);
+        const all = await client.listReferrers(repo, subject.digest);
+        expect(all).toEqual({ source: "referrers-api", descriptors: [...pages[0]!, ...pages[1]!] });
+        const signatures = await client.listReferrers(
+          repo,
+          subject.digest,
+          "application/vnd.example.signature",
+        );
+        expect(signatures.descriptors.map((d) => d.size)).toEqual([1, 3]);
+
+        const empty = Buffer.from("{}");
+        await client.uploadBlob(repo, sha256Digest(empty), empty);
+        const manifest = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: OCI_IMAGE_MANIFEST,
+            artifactType: "application/vnd.example.api",
+            config: { mediaType: OCI_EMPTY_JSON, digest: sha256Digest(empty), size: 2 },
+            layers: [{ mediaType: OCI_EMPTY_JSON, digest: sha256Digest(empty), size: 2 }],
+            subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+          }),
+        );
+        expect(await client.pushReferrer(repo, manifest, OCI_IMAGE_MANIFEST)).toEqual({
+          digest: sha256Digest(manifest),
+          source: "referrers-api",
+        });
+        // No fallback tag was written for this subject by the API path.
+        const fallback = await client.getManifest({ ...repo, tag: referrersTag(subject.digest) });
+        const fallbackTypes =
+          fallback && isIndex(fallback.manifest)
+            ? fallback.manifest.manifests.map((m) => m.artifactType)
+            : [];
+        expect(fallbackTypes).not.toContain("application/vnd.example.api");
+      } finally {
+        await proxy.stop();
+      }
     });
 
     test("a 503 then OK is retried and counted; ECONNREFUSED is not retried", async () => {

@@ -220,7 +220,13 @@ const base64url = (data: Buffer | string) => Buffer.from(data).toString("base64u
  * It stands in for the hosted token services (ghcr.io, Docker Hub), which cannot be reached here.
  */
 export async function startTokenServer(
-  options: { users?: Record<string, string>; expiresIn?: number } = {},
+  options: {
+    /** user → password, for basic auth at the token endpoint. */
+    users?: Record<string, string>;
+    /** identity (refresh) token → user, for the OAuth2 POST docker uses with an `identitytoken`. */
+    identityTokens?: Record<string, string>;
+    expiresIn?: number;
+  } = {},
 ): Promise<TokenServer> {
   const dir = await mkdtemp(join(tmpdir(), "frostyard-token-"));
   const keyPath = join(dir, "key.pem");
@@ -251,15 +257,27 @@ export async function startTokenServer(
   const service = "frostyard-test-registry";
   const requests: TokenServerRequest[] = [];
 
-  const server = createHttpServer((request, response) => {
+  const server = createHttpServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
-    const scopes = url.searchParams
-      .getAll("scope")
+    let body = "";
+    for await (const chunk of request) body += String(chunk);
+    // GET carries scopes in the query; the OAuth2 POST (refresh-token grant) in a form body.
+    const form = new URLSearchParams(request.method === "POST" ? body : "");
+    const scopes = [...url.searchParams.getAll("scope"), ...form.getAll("scope")]
       .flatMap((s) => s.split(" "))
       .filter(Boolean);
     let user: string | undefined;
     const authorization = request.headers.authorization ?? "";
-    if (authorization.startsWith("Basic ")) {
+    if (request.method === "POST") {
+      const owner = options.identityTokens?.[form.get("refresh_token") ?? ""];
+      if (form.get("grant_type") !== "refresh_token" || !owner) {
+        requests.push({ method: "POST", scopes, status: 401 });
+        response.writeHead(401, { "Content-Type": "application/json" });
+        response.end(JSON.stringify({ details: "invalid refresh token" }));
+        return;
+      }
+      user = owner;
+    } else if (authorization.startsWith("Basic ")) {
       const decoded = Buffer.from(authorization.slice(6), "base64").toString("utf8");
       const colon = decoded.indexOf(":");
       const name = decoded.slice(0, colon);
@@ -299,7 +317,14 @@ export async function startTokenServer(
     const signature = base64url(sign("sha256", Buffer.from(`${header}.${payload}`), key));
     requests.push({ method: request.method ?? "GET", ...(user ? { user } : {}), scopes, status: 200 });
     response.writeHead(200, { "Content-Type": "application/json" });
-    response.end(JSON.stringify({ token: `${header}.${payload}.${signature}`, expires_in: expiresIn }));
+    const token = `${header}.${payload}.${signature}`;
+    response.end(
+      JSON.stringify(
+        request.method === "POST"
+          ? { access_token: token, expires_in: expiresIn }
+          : { token, expires_in: expiresIn },
+      ),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();

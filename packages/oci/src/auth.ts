@@ -174,6 +174,7 @@ export interface AuthenticatorOptions {
 export class Authenticator {
   private readonly challenges = new Map<string, AuthChallenge>();
   private readonly tokens = new Map<string, { header: string; expiresAt: number }>();
+  private readonly pending = new Map<string, Promise<string>>();
   private readonly options: AuthenticatorOptions;
   private readonly now: () => number;
 
@@ -197,6 +198,8 @@ export class Authenticator {
     scope: AuthScope,
     wwwAuthenticate: string | null,
     request: { method: string; url: string },
+    /** The Authorization header the refused request carried, if any. */
+    sent?: string,
   ): Promise<string> {
     if (!wwwAuthenticate) {
       throw await this.authError(
@@ -210,7 +213,9 @@ export class Authenticator {
     // Kept for later requests minus what belongs to this one (its scope, its error), so they ask for their own.
     const { scope: _scope, error: _error, ...reusable } = challenge.params;
     this.challenges.set(scope.registry, { scheme: challenge.scheme, params: reusable });
-    this.tokens.delete(this.tokenKey(scope));
+    // Drop the token only if it is the one refused: a concurrent request may already have cached a fresh one.
+    const key = this.tokenKey(scope);
+    if (sent !== undefined && this.tokens.get(key)?.header === sent) this.tokens.delete(key);
     const header = await this.answer(challenge, scope, request);
     if (!header) throw await this.authError(scope, request, 401);
     return header;
@@ -269,8 +274,13 @@ export class Authenticator {
     const key = this.tokenKey(scope);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.now()) return cached.header;
-    const header = await this.fetchToken(challenge, scope, found, request);
-    return header;
+    // Concurrent requests for one scope (pin-digest resolves many refs at once) share one token request.
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.fetchToken(challenge, scope, found, request).finally(() => this.pending.delete(key));
+      this.pending.set(key, pending);
+    }
+    return pending;
   }
 
   private async fetchToken(

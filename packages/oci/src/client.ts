@@ -47,6 +47,8 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** Per-request timeout for manifest, tag and token requests; default 60 s. Blob transfers have none. */
   timeoutMs?: number;
+  /** Clock for token expiry; injectable for tests. */
+  now?: () => number;
 }
 
 export interface ManifestHead {

@@ -38,7 +38,11 @@ export interface TransportOptions {
   userAgent?: string;
   /** Per-request timeout for metadata requests; default 60 s. */
   timeoutMs?: number;
+  /** Clock for token expiry; injectable for tests. */
+  now?: () => number;
 }
+
+export const DEFAULT_USER_AGENT = "frostyard-build (@frostyard/oci)";
 
 /** What a registry says in its JSON error body: `{"errors":[{"code":"MANIFEST_UNKNOWN","message":"…"}]}`. */
 export function registryErrorSummary(body: string): string | undefined {
@@ -69,6 +73,7 @@ export class RegistryTransport {
       transport: (url, init) => this.fetchCounted(url, init),
       allowPlainHttp: (host) => allowsPlainHttp(host, options.insecureRegistries),
       logger: options.logger,
+      ...(options.now ? { now: options.now } : {}),
     });
   }
 
@@ -124,7 +129,7 @@ export class RegistryTransport {
     if (response.status === 401) {
       const challenge = response.headers.get("www-authenticate");
       await response.body?.cancel();
-      authorization = await this.authenticator.unauthorized(request.scope, challenge, shown);
+      authorization = await this.authenticator.unauthorized(request.scope, challenge, shown, authorization);
       response = await this.exchange(url, request, authorization);
     }
     if (request.accept.includes(response.status)) return response;
@@ -148,7 +153,6 @@ export class RegistryTransport {
 
   private exchange(url: URL, request: RegistryRequest, authorization: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { ...request.headers };
-    if (this.options.userAgent) headers["User-Agent"] = this.options.userAgent;
     if (authorization) headers.Authorization = authorization;
     const init: RequestInit & { duplex?: "half" } = { method: request.method, headers, redirect: "follow" };
     if (request.body !== undefined) {
@@ -167,6 +171,10 @@ export class RegistryTransport {
 
   private fetchCounted(url: URL, init: RequestInit): Promise<Response> {
     const method = init.method ?? "GET";
+    init.headers = {
+      "User-Agent": this.options.userAgent ?? DEFAULT_USER_AGENT,
+      ...(init.headers as Record<string, string>),
+    };
     this.stats.requests++;
     this.stats.byMethod[method] = (this.stats.byMethod[method] ?? 0) + 1;
     return this.fetchImpl(url, init);
