@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// npm run bench:startup — for every bundle in dist/: its size, and its cold start to the first line of
+// work (median of 10 runs): node is spawned on the bundle in an empty directory with no inputs and no
+// runner files, so the entry reads its inputs, fails or starts work, and prints; the clock stops at the
+// first byte on stdout or stderr and the process is killed. Printed as a markdown table; exits 1 when a
+// bundle misses a target (≤ 3 MB, < 300 ms).
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const RUNS = 10;
+const MAX_BYTES = 3 * 1024 * 1024;
+const MAX_MS = 300;
+
+function timeToFirstByte(args, cwd) {
+  return new Promise((resolvePromise, reject) => {
+    const started = process.hrtime.bigint();
+    // Only what node needs: no INPUT_*, no GITHUB_* files, so nothing is written anywhere.
+    const env = { PATH: process.env.PATH ?? "", HOME: cwd };
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let elapsed;
+    const first = () => {
+      if (elapsed !== undefined) return;
+      elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+      child.kill("SIGKILL");
+    };
+    child.stdout.once("data", first);
+    child.stderr.once("data", first);
+    child.on("error", reject);
+    child.on("close", () => {
+      if (elapsed === undefined) reject(new Error(`${args.join(" ")} printed nothing`));
+      else resolvePromise(elapsed);
+    });
+  });
+}
+
+async function median(args, cwd) {
+  const times = [];
+  for (let i = 0; i < RUNS; i++) times.push(await timeToFirstByte(args, cwd));
+  times.sort((a, b) => a - b);
+  return (times[RUNS / 2 - 1] + times[RUNS / 2]) / 2;
+}
+
+const distDir = join(repoRoot, "dist");
+const bundles = existsSync(distDir)
+  ? readdirSync(distDir, { withFileTypes: true })
+      .filter(
+        (d) => d.isDirectory() && !d.name.startsWith(".") && existsSync(join(distDir, d.name, "index.js")),
+      )
+      .map((d) => d.name)
+      .sort()
+  : [];
+if (bundles.length === 0) {
+  console.error("no bundles in dist/: run npm run build first");
+  process.exit(1);
+}
+
+const cwd = mkdtempSync(join(tmpdir(), "bench-startup-"));
+try {
+  const baseline = await median(["-e", "console.log(1)"], cwd);
+  const rows = [];
+  let missed = false;
+  for (const name of bundles) {
+    const file = join(distDir, name, "index.js");
+    const bytes = statSync(file).size;
+    const ms = await median([file], cwd);
+    const ok = bytes <= MAX_BYTES && ms < MAX_MS;
+    missed ||= !ok;
+    rows.push(`| ${name} | ${(bytes / 1024).toFixed(0)} KiB | ${ms.toFixed(0)} ms | ${ok ? "✓" : "✗"} |`);
+  }
+  console.log(`Node ${process.versions.node}; cold start = first output byte, median of ${RUNS} runs`);
+  console.log(`(bare \`node -e\` baseline: ${baseline.toFixed(0)} ms). Targets: ≤ 3 MB, < ${MAX_MS} ms.\n`);
+  console.log("| bundle | size | cold start | within targets |");
+  console.log("| --- | ---: | ---: | :---: |");
+  for (const row of rows) console.log(row);
+  if (missed) process.exitCode = 1;
+} finally {
+  rmSync(cwd, { recursive: true, force: true });
+}
