@@ -520,6 +520,24 @@ describe.skipIf(missingTools("docker-registry", "htpasswd", "openssl", ...IMAGE_
         expect(client.stats.requests).toBe(0);
       });
 
+      test("a file uploaded in one PUT is streamed and checked: right digest stored, wrong one named", async () => {
+        const client = new RegistryClient();
+        const file = join(scratch, "mono.bin");
+        const bytes = randomBytes(300_000);
+        await writeFile(file, bytes);
+        expect(await client.uploadBlob(repo(), sha256Digest(bytes), file)).toEqual({
+          digest: sha256Digest(bytes),
+          size: bytes.length,
+          mounted: false,
+        });
+        expect(client.stats.byMethod).toEqual({ POST: 1, PUT: 1 });
+        expect((await client.getBlob(repo(), sha256Digest(bytes))).equals(bytes)).toBe(true);
+        const claimed = sha256Digest("claimed");
+        await expect(client.uploadBlob(repo(), claimed, file)).rejects.toThrow(
+          `blob for ${open.host}/blobs/app: content digest ${sha256Digest(bytes)} does not match the expected ${claimed}`,
+        );
+      });
+
       test("a chunked upload whose file does not hash to the digest is not committed", async () => {
         const client = new RegistryClient();
         const file = join(scratch, "random.bin");
