@@ -5,6 +5,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
 import { recordingLogger } from "@frostyard/kit";
 import {
   CredentialStore,
@@ -412,22 +413,10 @@ describe.skipIf(missingTools("docker-registry", "htpasswd", "openssl", ...IMAGE_
         await run("sh", ["-c", `tar -C / -czf ${layerFile} bin/busybox`]);
         const layer = await readFile(layerFile);
         const layerDigest = sha256Digest(layer);
-        const { stdout: diffHex } = await run("sh", [
-          "-c",
-          `gzip -dc ${layerFile} | sha256sum | cut -d' ' -f1`,
-        ]);
-        const smallLayer = Buffer.from(
-          await run("sh", [
-            "-c",
-            "cd / && echo hi > /tmp/oci-e2e-hi.txt && tar -C /tmp -cz oci-e2e-hi.txt | base64 -w0",
-          ]).then((r) => r.stdout),
-          "base64",
-        );
+        await writeFile(join(scratch, "hi.txt"), "hi\n");
+        await run("tar", ["-C", scratch, "-czf", join(scratch, "small.tar.gz"), "hi.txt"]);
+        const smallLayer = await readFile(join(scratch, "small.tar.gz"));
         const smallDigest = sha256Digest(smallLayer);
-        const { stdout: smallDiffHex } = await run("sh", [
-          "-c",
-          `echo ${smallLayer.toString("base64")} | base64 -d | gzip -dc | sha256sum | cut -d' ' -f1`,
-        ]);
         const config = Buffer.from(
           JSON.stringify({
             architecture: "amd64",
@@ -435,7 +424,7 @@ describe.skipIf(missingTools("docker-registry", "htpasswd", "openssl", ...IMAGE_
             config: { Cmd: ["/bin/busybox", "true"] },
             rootfs: {
               type: "layers",
-              diff_ids: [`sha256:${diffHex.trim()}`, `sha256:${smallDiffHex.trim()}`],
+              diff_ids: [sha256Digest(gunzipSync(layer)), sha256Digest(gunzipSync(smallLayer))],
             },
           }),
         );
