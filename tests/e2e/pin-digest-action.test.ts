@@ -57,6 +57,27 @@ describe.skipIf(skip)("actions/pin-digest through the local runner", () => {
     return dir;
   }
 
+  /** The fixture as a git work tree whose `origin` is a bare repository on disk. */
+  async function gitWorkspace() {
+    const workdir = await workspace();
+    await rm(join(workdir, "broken"), { recursive: true });
+    await writeFile(join(workdir, "app/Dockerfile.release"), `FROM ${registry.host}/multi:1\n`);
+    const remote = await mkdtemp(join(tmpdir(), "pin-digest-remote-"));
+    dirs.push(remote);
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+        cwd,
+        encoding: "utf8",
+      }).trim();
+    git(remote, "init", "-q", "--bare", "-b", "main");
+    git(workdir, "init", "-q", "-b", "main");
+    git(workdir, "add", "-A");
+    git(workdir, "commit", "-q", "-m", "fixture");
+    git(workdir, "remote", "add", "origin", remote);
+    git(workdir, "push", "-q", "origin", "main");
+    return { workdir, remote, git };
+  }
+
   const env = () => ({ GITHUB_API_URL: github.url, GITHUB_REPOSITORY: "acme/site", GITHUB_TOKEN: TOKEN });
 
   test("check: changes nothing and fails with one file:line annotation per unpinned reference", async () => {
@@ -92,22 +113,7 @@ describe.skipIf(skip)("actions/pin-digest through the local runner", () => {
   });
 
   test("pin + create-pr: pins images and actions, commits, pushes and opens a PR listing every pin", async () => {
-    const workdir = await workspace();
-    await rm(join(workdir, "broken"), { recursive: true });
-    await writeFile(join(workdir, "app/Dockerfile.release"), `FROM ${registry.host}/multi:1\n`);
-    const remote = await mkdtemp(join(tmpdir(), "pin-digest-remote-"));
-    dirs.push(remote);
-    const git = (cwd: string, ...args: string[]) =>
-      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
-        cwd,
-        encoding: "utf8",
-      }).trim();
-    git(remote, "init", "-q", "--bare", "-b", "main");
-    git(workdir, "init", "-q", "-b", "main");
-    git(workdir, "add", "-A");
-    git(workdir, "commit", "-q", "-m", "fixture");
-    git(workdir, "remote", "add", "origin", remote);
-    git(workdir, "push", "-q", "origin", "main");
+    const { workdir, remote, git } = await gitWorkspace();
     github.requests.length = 0;
 
     const run = await runBuiltAction("pin-digest", {
@@ -175,6 +181,35 @@ describe.skipIf(skip)("actions/pin-digest through the local runner", () => {
     expect(run.log.join("\n")).not.toContain(TOKEN);
     expect(run.summary).toContain("| Location | Reference | Old | New | Status |");
     expect(run.summary).toContain(`[#1](${github.url}/repos/acme/site/pull/1)`);
+  });
+
+  test("a push refused for want of the workflow scope: a clear failure, pins and outputs still in place", async () => {
+    const { workdir, remote } = await gitWorkspace();
+    const hook = join(remote, "hooks", "pre-receive");
+    await writeFile(
+      hook,
+      "#!/bin/sh\necho 'refusing to allow a GitHub App to create or update workflow `.github/workflows/ci.yml` without `workflows` permission' >&2\nexit 1\n",
+      { mode: 0o755 },
+    );
+    const pullsBefore = github.pulls.get("acme/site")?.length ?? 0;
+    const run = await runBuiltAction("pin-digest", {
+      workdir,
+      env: env(),
+      inputs: { mode: "pin", "create-pr": "true", token: TOKEN },
+    });
+    expect(run.failed).toBe(true);
+    const errors = run.annotations.filter((a) => a.level === "error").map((a) => a.message);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(
+      "the push was refused because the token may not create or update files under .github/workflows",
+    );
+    expect(errors[0]).toContain("'Workflows: write'");
+    expect(run.outputs.changed).toBe("true");
+    expect(JSON.parse(run.outputs.pins ?? "")).toHaveLength(11);
+    expect(run.outputs["pull-request-url"]).toBe("");
+    expect(run.summary).toContain("11 pinned");
+    expect(github.pulls.get("acme/site")?.length ?? 0).toBe(pullsBefore);
+    expect(run.log.join("\n")).not.toContain(TOKEN);
   });
 
   test("an unknown tag fails that reference with an annotation; the other references are pinned", async () => {

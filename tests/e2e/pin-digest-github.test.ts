@@ -99,6 +99,26 @@ describe("GitHubActionResolver against the local GitHub API stand-in", () => {
     await expect(resolver().resolve(owner, repo, ref, true)).rejects.toThrow(message);
   });
 
+  test("a 502 is retried; the lookup then succeeds", async () => {
+    takeRequests();
+    github.failures.set("GET /repos/acme/annotated/git/ref/", {
+      status: 502,
+      message: "Bad Gateway",
+      times: 1,
+    });
+    const retrying = new GitHubActionResolver({
+      token: TOKEN,
+      baseUrl: github.url,
+      retry: { baseDelayMs: 1 },
+    });
+    expect(await retrying.resolve("acme", "annotated", "v1", false)).toEqual({ sha: B, version: "v1" });
+    expect(takeRequests()).toEqual([
+      "GET /repos/acme/annotated/git/ref/tags%2Fv1",
+      "GET /repos/acme/annotated/git/ref/tags%2Fv1",
+      "GET /repos/acme/annotated/git/tags/" + "e".repeat(40),
+    ]);
+  });
+
   test("a rejected token is reported as such", async () => {
     github.failures.set("GET /repos/acme/annotated/", { status: 401, message: "Bad credentials" });
     try {

@@ -49,8 +49,11 @@ export interface FakeGitHub {
   url: string;
   requests: RecordedRequest[];
   pulls: Map<string, FakePull[]>;
-  /** Answer every request whose `METHOD path` starts with a key with that status instead. */
-  failures: Map<string, { status: number; message: string }>;
+  /**
+   * Answer requests whose `METHOD path` starts with a key with that status instead: every one, or the
+   * next `times` ones.
+   */
+  failures: Map<string, { status: number; message: string; times?: number }>;
   stop(): Promise<void>;
 }
 
@@ -69,7 +72,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 export async function startFakeGitHub(repos: Record<string, FakeRepo>): Promise<FakeGitHub> {
   const requests: RecordedRequest[] = [];
   const pulls = new Map<string, FakePull[]>();
-  const failures = new Map<string, { status: number; message: string }>();
+  const failures = new Map<string, { status: number; message: string; times?: number }>();
   let nextPull = 1;
 
   const server = createServer((req, res) => {
@@ -80,8 +83,9 @@ export async function startFakeGitHub(repos: Record<string, FakeRepo>): Promise<
       const parsed = new URL(url, "http://x");
       const path = parsed.pathname;
       for (const [prefix, failure] of failures) {
-        if (`${req.method} ${path}`.startsWith(prefix))
-          return send(res, failure.status, { message: failure.message });
+        if (!`${req.method} ${path}`.startsWith(prefix)) continue;
+        if (failure.times !== undefined && --failure.times <= 0) failures.delete(prefix);
+        return send(res, failure.status, { message: failure.message });
       }
       const m = /^\/repos\/([^/]+)\/([^/]+)(?:\/(.*))?$/.exec(path);
       const key = m ? `${m[1]}/${m[2]}` : "";

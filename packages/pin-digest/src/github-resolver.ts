@@ -1,4 +1,4 @@
-import type { Logger } from "@frostyard/kit";
+import { isTransientError, retry, type Logger, type RetryOptions } from "@frostyard/kit";
 import { Octokit } from "@octokit/rest";
 import type { ActionRefResolver, ActionResolution } from "./resolvers";
 
@@ -40,18 +40,42 @@ function compareVersionsDesc(a: string, b: string): number {
   return 0;
 }
 
+/** 429 and 5xx (not 501) from the API, or a reset connection: worth another try. */
+export function isRetryableApiError(e: unknown): boolean {
+  const code = status(e);
+  if (code !== undefined) return code === 429 || (code >= 500 && code <= 599 && code !== 501);
+  return isTransientError(e);
+}
+
 /**
- * An Octokit whose own request log goes to debug: a 404 while probing `tags/x` before `heads/x` is
- * expected, not a warning worth showing.
+ * An Octokit that retries transient failures with backoff, and whose own request log goes to debug: a
+ * 404 while probing `tags/x` before `heads/x` is expected, not a warning worth showing.
  */
-export function newOctokit(token: string | undefined, baseUrl: string | undefined, logger?: Logger): Octokit {
+export function newOctokit(
+  token: string | undefined,
+  baseUrl: string | undefined,
+  logger?: Logger,
+  retryOptions: RetryOptions = {},
+): Octokit {
   const debug = (message: string) => logger?.debug(message);
-  return new Octokit({
+  const octokit = new Octokit({
     auth: token || undefined,
     baseUrl,
     userAgent: "frostyard-pin-digest",
     log: { debug, info: debug, warn: debug, error: debug },
   });
+  octokit.hook.wrap("request", (request, options) =>
+    retry(async () => request(options), {
+      attempts: 4,
+      isRetryable: isRetryableApiError,
+      onRetry: ({ attempt, delayMs, error }) =>
+        logger?.info(
+          `GitHub API ${options.method} ${options.url}: ${(error as Error).message}; retry ${attempt} in ${delayMs} ms`,
+        ),
+      ...retryOptions,
+    }),
+  );
+  return octokit;
 }
 
 /** How many candidate tags are peeled to find the most specific name for a commit. */
@@ -64,8 +88,15 @@ const MAX_REFINE_LOOKUPS = 5;
 export class GitHubActionResolver implements ActionRefResolver {
   readonly octokit: Octokit;
 
-  constructor(options: { token?: string; baseUrl?: string; logger?: Logger; octokit?: Octokit }) {
-    this.octokit = options.octokit ?? newOctokit(options.token, options.baseUrl, options.logger);
+  constructor(options: {
+    token?: string;
+    baseUrl?: string;
+    logger?: Logger;
+    retry?: RetryOptions;
+    octokit?: Octokit;
+  }) {
+    this.octokit =
+      options.octokit ?? newOctokit(options.token, options.baseUrl, options.logger, options.retry);
   }
 
   private async getRef(owner: string, repo: string, ref: string): Promise<GitObject | undefined> {

@@ -11,7 +11,7 @@ export { applyEdits, versionComment, imageEdits, actionEdits } from "./rewrite";
 export { mapBounded } from "./concurrency";
 export { writeFileAtomic } from "./write";
 export type { ImageDigestResolver, ActionRefResolver, ActionResolution } from "./resolvers";
-export { GitHubActionResolver, describeApiError, newOctokit } from "./github-resolver";
+export { GitHubActionResolver, describeApiError, isRetryableApiError, newOctokit } from "./github-resolver";
 export { registryResolver, type ManifestHeader } from "./registry-resolver";
 export { pinDigests, type PinOptions, type PinReport } from "./pin";
 export { pinRecords, outcomesTable, pullRequestBody, statusCounts, type PinRecord } from "./render";

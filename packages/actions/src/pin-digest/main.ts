@@ -8,9 +8,10 @@ import {
   pullRequestBody,
   registryResolver,
   statusCounts,
+  type PinReport,
 } from "@frostyard/pin-digest";
 import { coreLogger, inputGetter, run, setJsonOutput, setOutput, writeSummary } from "..";
-import { parseInputs } from "./inputs";
+import { parseInputs, type PinDigestInputs } from "./inputs";
 import { annotationsFor, failureOf, summaryMarkdown } from "./report";
 
 async function main(): Promise<void> {
@@ -54,31 +55,14 @@ async function main(): Promise<void> {
   setJsonOutput("pins", pinRecords(report.outcomes));
 
   let pullRequest: { number: number; url: string } | undefined;
+  let pullRequestError: unknown;
   if (inputs.createPr && changed) {
-    const repository = process.env.GITHUB_REPOSITORY;
-    if (!repository) throw new Error("create-pr needs GITHUB_REPOSITORY (owner/repo), which the runner sets");
-    if (!inputs.token)
-      throw new Error("create-pr needs a token: set the 'token' input (default github.token)");
-    pullRequest = await logger.group("pin-digest: pull request", () =>
-      openPullRequest({
-        root,
-        repository,
-        files: report.changedFiles,
-        title: "Pin container images and actions to digests",
-        body: pullRequestBody(report.outcomes),
-        commitMessage: `Pin ${report.outcomes.filter((o) => o.new).length} reference(s) to digests\n\n${pinRecords(
-          report.outcomes,
-        )
-          .filter((p) => p.new)
-          .map((p) => `${p.file}:${p.line} ${p.old} -> ${p.new}`)
-          .join("\n")}`,
-        token: inputs.token!,
-        apiUrl: process.env.GITHUB_API_URL,
-        serverUrl: process.env.GITHUB_SERVER_URL,
-        branch: inputs.branch,
-        logger,
-      }),
-    );
+    // A refused push or API call still leaves the pins, outputs and summary in place; it fails the step below.
+    try {
+      pullRequest = await logger.group("pin-digest: pull request", () => openPr(inputs, root, report));
+    } catch (e) {
+      pullRequestError = e;
+    }
   } else if (inputs.createPr && inputs.mode === "check") {
     logger.info("create-pr is ignored in check mode: nothing is changed");
   }
@@ -86,8 +70,33 @@ async function main(): Promise<void> {
   setOutput("pull-request-number", pullRequest ? String(pullRequest.number) : "");
 
   await writeSummary(summaryMarkdown(report, inputs, pullRequest));
+  if (pullRequestError) throw pullRequestError;
   const failure = failureOf(report, inputs.mode);
   if (failure) throw new Error(failure);
+}
+
+async function openPr(inputs: PinDigestInputs, root: string, report: PinReport) {
+  const repository = process.env.GITHUB_REPOSITORY;
+  if (!repository) throw new Error("create-pr needs GITHUB_REPOSITORY (owner/repo), which the runner sets");
+  if (!inputs.token) throw new Error("create-pr needs a token: set the 'token' input (default github.token)");
+  const changes = pinRecords(report.outcomes).filter((p) => p.new);
+  return openPullRequest({
+    root,
+    repository,
+    files: report.changedFiles,
+    title: "Pin container images and actions to digests",
+    body: pullRequestBody(report.outcomes),
+    commitMessage: [
+      `Pin ${changes.length} reference(s) to digests`,
+      "",
+      ...changes.map((p) => `${p.file}:${p.line} ${p.old} -> ${p.new}`),
+    ].join("\n"),
+    token: inputs.token,
+    apiUrl: process.env.GITHUB_API_URL,
+    serverUrl: process.env.GITHUB_SERVER_URL,
+    branch: inputs.branch,
+    logger: coreLogger,
+  });
 }
 
 await run(main);
