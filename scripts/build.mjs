@@ -4,7 +4,9 @@
 // license files. ncc also writes a package.json {"type":"module"} beside each bundle; it is kept, since
 // the bundle is ESM and the runner must load it as such wherever it is checked out.
 //
-//   node scripts/build.mjs [--out-dir DIR] [--only NAME[,NAME…]]
+//   node scripts/build.mjs [--out-dir DIR] [--only NAME[,NAME…]] [--entry FILE]
+//
+// --entry builds one other entry (a test fixture) the same way, into DIR/<its directory's name>/.
 //
 // Same sources → byte-identical output (the dist-fresh test and the check-dist job rely on it). Each
 // entry is built by its own ncc process into a scratch directory, then moved into place file by file
@@ -12,7 +14,7 @@
 import { spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -41,7 +43,7 @@ async function exists(path) {
 }
 
 function parseArgs(argv) {
-  const options = { outDir: join(repoRoot, "dist"), only: undefined };
+  const options = { outDir: join(repoRoot, "dist"), only: undefined, entry: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -51,7 +53,11 @@ function parseArgs(argv) {
     };
     if (arg === "--out-dir") options.outDir = resolve(value());
     else if (arg === "--only") options.only = value().split(",").filter(Boolean);
-    else throw new Error(`unknown argument '${arg}'; expected --out-dir DIR or --only NAME[,NAME…]`);
+    else if (arg === "--entry") options.entry = resolve(value());
+    else
+      throw new Error(
+        `unknown argument '${arg}'; expected --out-dir DIR, --only NAME[,NAME…] or --entry FILE`,
+      );
   }
   return options;
 }
@@ -133,8 +139,8 @@ async function pool(items, limit, work) {
   return results;
 }
 
-export async function build({ outDir = join(repoRoot, "dist"), only } = {}) {
-  const all = await listEntries();
+export async function build({ outDir = join(repoRoot, "dist"), only, entry } = {}) {
+  const all = entry ? [{ name: basename(dirname(entry)), entry }] : await listEntries();
   const unknown = (only ?? []).filter((name) => !all.some((e) => e.name === name));
   if (unknown.length > 0) {
     throw new Error(`no entry named ${unknown.join(", ")}; entries: ${all.map((e) => e.name).join(", ")}`);
@@ -145,7 +151,7 @@ export async function build({ outDir = join(repoRoot, "dist"), only } = {}) {
   const scratchRoot = await mkdtemp(join(outDir, ".build-"));
   try {
     const results = await pool(entries, availableParallelism(), (e) => buildOne(e, outDir, scratchRoot));
-    if (!only) {
+    if (!only && !entry) {
       // A whole build also drops bundles whose entry is gone.
       const names = new Set(entries.map((e) => e.name));
       for (const dirent of await readdir(outDir, { withFileTypes: true })) {

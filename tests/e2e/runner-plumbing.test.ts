@@ -1,8 +1,8 @@
-// @frostyard/actions as every action ships it: the plumbing fixture entry bundled with ncc (as
-// scripts/build.mjs does) and run through the local runner: main vs post from saved state, InputError
+// @frostyard/actions as every action ships it: the plumbing fixture entry bundled by scripts/build.mjs
+// and run through the local runner: main vs post from saved state, InputError
 // shown as is, error causes kept, a failing post step only warning, coreLogger annotations and masks.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -10,24 +10,23 @@ import { runAction } from "@frostyard/runner";
 import { repoRoot } from "../helpers/run-action";
 
 const fixture = join(repoRoot, "tests/fixtures/hello-action/plumbing");
-const actionDir = mkdtempSync(join(tmpdir(), "plumbing-action-"));
+const buildDir = mkdtempSync(join(tmpdir(), "plumbing-action-"));
+const actionDir = join(buildDir, "plumbing");
 const workdir = mkdtempSync(join(tmpdir(), "plumbing-work-"));
 
 beforeAll(() => {
-  const out = join(actionDir, "out");
-  const ncc = join(repoRoot, "node_modules/@vercel/ncc/dist/ncc/cli.js");
-  const built = spawnSync(process.execPath, [ncc, "build", join(fixture, "main.ts"), "-o", out, "-m", "-q"], {
-    cwd: repoRoot,
-    encoding: "utf8",
-  });
-  if (built.status !== 0) throw new Error(`ncc failed:\n${built.stdout}${built.stderr}`);
-  renameSync(join(out, "index.js"), join(actionDir, "index.js"));
-  renameSync(join(out, "package.json"), join(actionDir, "package.json"));
+  // Built by the same script and options as every shipped bundle.
+  const built = spawnSync(
+    process.execPath,
+    [join(repoRoot, "scripts/build.mjs"), "--entry", join(fixture, "main.ts"), "--out-dir", buildDir],
+    { cwd: repoRoot, encoding: "utf8" },
+  );
+  if (built.status !== 0) throw new Error(`build failed:\n${built.stdout}${built.stderr}`);
   copyFileSync(join(fixture, "action.yml"), join(actionDir, "action.yml"));
 }, 180_000);
 
 afterAll(() => {
-  rmSync(actionDir, { recursive: true, force: true });
+  rmSync(buildDir, { recursive: true, force: true });
   rmSync(workdir, { recursive: true, force: true });
 });
 
