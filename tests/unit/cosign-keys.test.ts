@@ -5,6 +5,7 @@ import {
   randomBytes,
   scryptSync,
   verify,
+  type KeyObject,
 } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
