@@ -3,6 +3,7 @@
 # systemd-repart 257 and a skopeo built with sigstore, which Debian 12 lacks (see docs/toolbox.md).
 #
 #   build.sh [ROOT]        ROOT defaults to ${FROSTYARD_CACHE:-/var/cache/frostyard}/toolbox-trixie
+#   build.sh --print-key   prints the tarball's file name for this week and recipe (a CI cache key)
 #
 # Idempotent: a tree whose stamp matches this week's key is used as it is; otherwise this week's tarball
 # (${FROSTYARD_CACHE}/toolbox-trixie-<week>-<recipe>.tar.zst) is unpacked; otherwise the tree is
@@ -27,25 +28,24 @@ die() {
 }
 say() { echo "toolbox: $*" >&2; }
 
+print_key=false
+if [[ ${1-} == --print-key ]]; then
+  print_key=true
+  shift
+fi
 (($# <= 1)) || die "expected at most one argument, ROOT (the directory for the tree); got $#: $*"
-[[ $EUID -eq 0 ]] || die "must run as root (debootstrap, mounts, chroot); running as uid $EUID"
-case ${1-} in -*) die "unknown option '$1'; usage: build.sh [ROOT]" ;; esac
+case ${1-} in -*) die "unknown option '$1'; usage: build.sh [--print-key] [ROOT]" ;; esac
+$print_key || [[ $EUID -eq 0 ]] || die "must run as root (debootstrap, mounts, chroot); running as uid $EUID"
 
-mkdir -p -- "$cache"
-cache=$(cd "$cache" && pwd -P)
-root=${1:-$cache/toolbox-trixie}
-[[ $root == /* ]] || root=$PWD/$root
-[[ $root != / && $root != "$cache" ]] || die "ROOT '$root' must be a directory of its own, not '/' or the cache directory"
-mkdir -p -- "$(dirname -- "$root")"
-root=$(cd "$(dirname -- "$root")" && pwd -P)/$(basename -- "$root")
-
-# The cache key: the ISO week (the archive moves; a weekly refresh picks up security fixes) and a digest
-# of this file (a changed recipe must not reuse an old tree).
-week=$(date -u +%G-w%V)
-recipe=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12)
-key=$SUITE-$week-$recipe
-tarball=$cache/toolbox-$key.tar.zst
-started=$SECONDS
+if ! $print_key; then
+  mkdir -p -- "$cache"
+  cache=$(cd "$cache" && pwd -P)
+  root=${1:-$cache/toolbox-trixie}
+  [[ $root == /* ]] || root=$PWD/$root
+  [[ $root != / && $root != "$cache" ]] || die "ROOT '$root' must be a directory of its own, not '/' or the cache directory"
+  mkdir -p -- "$(dirname -- "$root")"
+  root=$(cd "$(dirname -- "$root")" && pwd -P)/$(basename -- "$root")
+fi
 
 # Runs a command in a tree through enter.sh from / so that no working directory is bound in.
 in_tree() {
@@ -155,6 +155,19 @@ unpack() {
   [[ $(cat "$tree/$STAMP" 2>/dev/null) == "$key" ]] || die "tarball '$tarball' holds no stamp for $key; delete it and run again"
 }
 
+# The cache key: the ISO week (the archive moves; a weekly refresh picks up security fixes) and a digest
+# of the recipe (suite, packages and the bootstrap steps, comments aside), so a changed recipe never
+# reuses an old tree while an edited comment does not cost a rebuild.
+week=$(date -u +%G-w%V)
+recipe=$(printf '%s\n' "$SUITE" "${PACKAGES[@]}" "$(declare -f bootstrap)" | sha256sum | cut -c1-12)
+key=$SUITE-$week-$recipe
+tarball=$cache/toolbox-$key.tar.zst
+started=$SECONDS
+if $print_key; then
+  basename -- "$tarball"
+  exit 0
+fi
+
 cd /
 exec {build_lock}>"$root.lock"
 flock -x "$build_lock"
@@ -167,7 +180,7 @@ fi
 
 ensure_host_tools
 # Leftovers of a build that was killed: no mounts can remain (enter.sh's are namespaced), only files.
-for stale in "$root".new.* "$root".old.*; do
+for stale in "$root".new.* "$root".old.* "$cache"/toolbox-"$SUITE"-*.tar.zst.partial.*; do
   if [[ -e $stale ]]; then remove_tree "$stale"; fi
 done
 

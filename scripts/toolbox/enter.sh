@@ -88,6 +88,7 @@ if ! $inner; then
   fi
   # TMPDIR is passed through, so it must exist inside too; /tmp is a fresh tmpfs there anyway.
   if [[ -n ${TMPDIR-} && $TMPDIR != /tmp && $TMPDIR != /tmp/ ]]; then
+    [[ -d $TMPDIR ]] || die "TMPDIR '$TMPDIR' is not a directory; it is bound inside, so it must exist (or unset it)"
     binds+=("$TMPDIR")
   fi
 
