@@ -91,14 +91,14 @@ describe.skipIf(skip)("actions/pin-digest through the local runner", () => {
     expect(run.failed).toBe(true);
     expect(await snapshot(workdir)).toEqual(before);
     const errors = run.annotations.filter((a) => a.level === "error" && a.title === "unpinned reference");
-    expect(errors.map((a) => `${a.file}:${a.line}`)).toEqual([
-      ".github/workflows/ci.yml:8",
-      ".github/workflows/ci.yml:11",
-      ".github/workflows/ci.yml:13",
-      ".github/workflows/ci.yml:15",
-      ".github/workflows/ci.yml:16",
-      "compose.yaml:3",
-      "compose.yaml:5",
+    expect(errors.map((a) => `${a.file}:${a.line}:${a.col}`)).toEqual([
+      ".github/workflows/ci.yml:8:16",
+      ".github/workflows/ci.yml:11:17",
+      ".github/workflows/ci.yml:13:15",
+      ".github/workflows/ci.yml:15:25",
+      ".github/workflows/ci.yml:16:15",
+      "compose.yaml:3:12",
+      "compose.yaml:5:13",
     ]);
     expect(
       run.annotations.filter((a) => a.level === "warning" && a.title === "reference with a variable"),
