@@ -2,7 +2,7 @@
 // and through the shipped CLI bundle, proving inputs, defaults, outputs, state → post, summary, masking
 // and failure exit codes.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -124,19 +124,64 @@ describe("runAction on the hello fixture", () => {
     expect(run.log.some((line) => line.startsWith("post: who=Cy"))).toBe(postRuns);
   });
 
-  test("a run inside a real job does not inherit that job's file commands or inputs", async () => {
+  test("a run inside a real job inherits none of that job's runner variables", async () => {
     const outer = join(scratch, "outer-output");
     writeFileSync(outer, "");
-    process.env.GITHUB_OUTPUT = outer;
-    process.env.INPUT_GREETING = "Outer";
+    const leaked = {
+      GITHUB_OUTPUT: outer,
+      INPUT_GREETING: "Outer",
+      INPUT_REGISTRY_TOKEN: "outer-token",
+      RUNNER_TOOL_CACHE: "/outer/tool-cache",
+    };
+    Object.assign(process.env, leaked);
     try {
       const run = await runAction({ actionDir: hello, inputs: { who: "Di" }, workdir: scratch });
+      const seen = JSON.parse(run.outputs.seen ?? "{}") as Seen;
       expect(run.outputs.greeting).toBe("Hello, Di!");
+      expect(seen.inputs.INPUT_REGISTRY_TOKEN).toBeUndefined();
+      expect(seen.env.RUNNER_TOOL_CACHE).toBe(join(run.tempDir, "tool-cache"));
       expect(readFileSync(outer, "utf8")).toBe("");
     } finally {
-      delete process.env.GITHUB_OUTPUT;
-      delete process.env.INPUT_GREETING;
+      for (const name of Object.keys(leaked)) delete process.env[name];
     }
+  });
+
+  test("options: debug shows ::debug::, inheritEnv=false drops this shell's variables, keepTemp keeps files", async () => {
+    process.env.HELLO_EXTRA = "inherited";
+    try {
+      const inherited = await runAction({ actionDir: hello, inputs: { who: "Gil" }, workdir: scratch });
+      expect((JSON.parse(inherited.outputs.seen ?? "{}") as Seen).env.HELLO_EXTRA).toBe("inherited");
+      expect(existsSync(inherited.tempDir)).toBe(false);
+
+      const run = await runAction({
+        actionDir: hello,
+        inputs: { who: "Gil" },
+        workdir: scratch,
+        debug: true,
+        inheritEnv: false,
+        keepTemp: true,
+      });
+      expect(run.log).toContain("debug: debug detail");
+      expect((JSON.parse(run.outputs.seen ?? "{}") as Seen).env.HELLO_EXTRA).toBeUndefined();
+      expect(readFileSync(join(run.tempDir, "files", "main", "summary.md"), "utf8")).toContain("Greeted Gil");
+      rmSync(run.tempDir, { recursive: true, force: true });
+    } finally {
+      delete process.env.HELLO_EXTRA;
+    }
+  });
+
+  test("a step running past timeoutMs is killed and fails with an error annotation", async () => {
+    const dir = mkdtempSync(join(scratch, "hang-"));
+    writeFileSync(join(dir, "action.yml"), "name: hang\nruns:\n  using: node24\n  main: main.js\n");
+    writeFileSync(join(dir, "main.js"), "console.log('started'); setInterval(() => {}, 1000);\n");
+    const started = Date.now();
+    const run = await runAction({ actionDir: dir, workdir: scratch, timeoutMs: 1500 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(run.log[0]).toBe("started");
+    expect(run.exitCode).not.toBe(0);
+    expect(run.annotations).toEqual([
+      { level: "error", step: "main", message: "main step timed out after 1500 ms and was killed" },
+    ]);
   });
 
   test.each([

@@ -47,6 +47,7 @@ export interface StepRun {
 export interface ActionRun {
   /** The main step's exit code; non-zero means the action failed (`core.setFailed` sets 1). */
   exitCode: number;
+  /** The run failed as a job would: main or post exited non-zero. */
   failed: boolean;
   outputs: Record<string, string>;
   /** Runner warnings (unexpected inputs, defaults it could not evaluate), then main's, then post's. */
