@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // frostyard-build: runs an action locally the way GitHub's runner would (see USAGE).
+import { resolve } from "node:path";
 import { CliUsageError, parseCliArgs, USAGE } from "./cli-args";
 import { renderRunReport } from "./render";
 import { findRepoRoot } from "./repo-root";
@@ -13,7 +14,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const actionDir = resolveActionDir(command.action, process.cwd(), findRepoRoot());
+  // `npm run cli` runs in the package root; npm keeps the directory it was called from in INIT_CWD.
+  const cwd =
+    process.env.npm_lifecycle_event === "cli" ? (process.env.INIT_CWD ?? process.cwd()) : process.cwd();
+  const actionDir = resolveActionDir(command.action, cwd, findRepoRoot());
   const env = { ...command.env };
   // A workstation's token serves `${{ github.token }}` defaults; the runner-owned rest is not inherited.
   if (env.GITHUB_TOKEN === undefined && process.env.GITHUB_TOKEN) env.GITHUB_TOKEN = process.env.GITHUB_TOKEN;
@@ -21,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
     actionDir,
     inputs: command.inputs,
     env,
-    workdir: command.workdir,
+    workdir: resolve(cwd, command.workdir ?? "."),
     debug: command.debug,
     onLine: (line, stream, step) => {
       const text = step === "post" ? `[post] ${line}` : line;
