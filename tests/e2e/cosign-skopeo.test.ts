@@ -106,17 +106,20 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", ...IMAGE
       return { code: result.code, stderr: result.stderr };
     }
 
-    async function pushOurSignature(existing: ImageManifest | undefined): Promise<ImageManifest> {
-      const signature = createLegacySignature({
+    /** A fresh signature of the test image by our key (ECDSA: different bytes every time). */
+    function ourSignature(): { payload: Buffer; signatureB64: string } {
+      const { payload, signatureB64 } = createLegacySignature({
         repository: repo,
         manifestDigest: imageDigest,
         privateKey: ours.privateKey,
       });
-      const image = buildSignatureManifest(
-        existing,
-        { payload: signature.payload, signatureB64: signature.signatureB64 },
-        { publicKey: ours.publicKey },
-      );
+      return { payload, signatureB64 };
+    }
+
+    /** What the sign step will do through RegistryClient: payload and config blobs, then the .sig manifest. */
+    async function pushOurSignature(existing: ImageManifest | undefined): Promise<ImageManifest> {
+      const signature = ourSignature();
+      const image = buildSignatureManifest(existing, signature, { publicKey: ours.publicKey });
       await client.uploadBlob(repo, image.manifest.layers.at(-1)!.digest, signature.payload);
       await client.uploadBlob(repo, image.manifest.config.digest, image.config);
       await client.putManifest(
