@@ -71,12 +71,12 @@ done
 (($#)) || die "no command given after '--'; usage: enter.sh ROOT -- COMMAND [ARG]..."
 
 if ! $inner; then
-  [[ $EUID -eq 0 ]] || die "must run as root (it mounts and chroots); running as uid $EUID"
   [[ -d $root ]] || die "ROOT '$root' is not a directory; build the toolbox with scripts/toolbox/build.sh"
   root=$(cd "$root" && pwd -P)
   [[ $root != / ]] || die "ROOT must be a toolbox tree, not '/'"
   [[ -x $root/bin/sh ]] ||
     die "ROOT '$root' holds no system tree (no /bin/sh); build it with scripts/toolbox/build.sh"
+  [[ $EUID -eq 0 ]] || die "must run as root (it mounts and chroots); running as uid $EUID"
 
   if [[ -n ${FROSTYARD_TOOLBOX_BINDS-} ]]; then
     IFS=: read -r -a extra <<<"$FROSTYARD_TOOLBOX_BINDS"
