@@ -11,3 +11,4 @@ export * from "./reference";
 export * from "./referrers";
 export * from "./transport";
 export * from "./upload";
+export * from "./push-layout";
