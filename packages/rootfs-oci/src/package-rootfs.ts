@@ -1,4 +1,22 @@
-import type { Logger } from "@frostyard/kit";
+import { availableParallelism } from "node:os";
+import { mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execStreaming, formatCommandLine, InputError, type Logger } from "@frostyard/kit";
+import {
+  blobPath,
+  initLayout,
+  isValidRefName,
+  OCI_IMAGE_CONFIG,
+  writeBlob,
+  writeManifest,
+  type Descriptor,
+} from "@frostyard/oci";
+import { compressFile, type Compression } from "./compress";
+import { ociArchitectureFromDebian, ownersFromLists, readDpkgArchitecture, readDpkgLists } from "./dpkg";
+import { imageConfig, imageManifest, layerMediaType } from "./image-config";
+import { DEFAULT_MAX_LAYERS, MAX_MAX_LAYERS, planLayers, type LayerPlan } from "./plan";
+import { tarArgs, tarFileList } from "./tar";
+import { scanRootfs } from "./walk";
 
 export interface PackageOptions {
   /** The root filesystem directory to package. */
@@ -17,7 +35,7 @@ export interface PackageOptions {
   compression?: "gzip" | "zstd";
   /** Seconds since the epoch; file mtimes are clamped to it and it is the config's `created`. */
   sourceDateEpoch: number;
-  /** OCI architecture (amd64, arm64, …); default from the rootfs's dpkg, else the host. */
+  /** OCI architecture (amd64, arm64, arm/v7, …) or a Debian one (armhf, ppc64el); default from the rootfs's dpkg, else the host. */
   architecture?: string;
   /** Adds the label `containers.bootc=1`. */
   bootable?: boolean;
@@ -45,6 +63,248 @@ export interface PackageResult {
   size: number;
 }
 
+const OCI_ARCHITECTURES = [
+  "amd64",
+  "arm64",
+  "arm",
+  "386",
+  "ppc64le",
+  "s390x",
+  "riscv64",
+  "mips64le",
+  "loong64",
+];
+
+const HOST_ARCHITECTURES: Record<string, string> = {
+  x64: "amd64",
+  arm64: "arm64",
+  arm: "arm",
+  ia32: "386",
+  ppc64: "ppc64le",
+  s390x: "s390x",
+  riscv64: "riscv64",
+  loong64: "loong64",
+};
+
+/** `amd64`, `arm/v7` or a Debian name (`armhf`) → OCI architecture and variant. */
+export function parseArchitecture(value: string): { architecture: string; variant?: string } {
+  const debian = ociArchitectureFromDebian(value);
+  if (debian && !OCI_ARCHITECTURES.includes(value)) return debian;
+  const [architecture = "", variant, extra] = value.split("/");
+  if (!OCI_ARCHITECTURES.includes(architecture) || extra !== undefined || variant === "") {
+    throw new InputError(
+      "architecture",
+      `got ${JSON.stringify(value)}`,
+      `an OCI architecture (${OCI_ARCHITECTURES.join(", ")}) with an optional /variant, or a Debian one (armhf, ppc64el, …)`,
+    );
+  }
+  return variant ? { architecture, variant } : { architecture };
+}
+
+/** Checks the options that do not need the filesystem; throws an InputError naming the option. */
+export function validatePackageOptions(options: PackageOptions): {
+  maxLayers: number;
+  compression: Compression;
+} {
+  const maxLayers = options.maxLayers ?? DEFAULT_MAX_LAYERS;
+  if (!Number.isInteger(maxLayers) || maxLayers < 1 || maxLayers > MAX_MAX_LAYERS) {
+    throw new InputError("max-layers", `got ${maxLayers}`, `a whole number from 1 to ${MAX_MAX_LAYERS}`);
+  }
+  const compression = options.compression ?? "gzip";
+  if (compression !== "gzip" && compression !== "zstd") {
+    throw new InputError("compression", `got ${JSON.stringify(compression)}`, "gzip or zstd");
+  }
+  if (!Number.isInteger(options.sourceDateEpoch) || options.sourceDateEpoch < 0) {
+    throw new InputError(
+      "source-date-epoch",
+      `got ${options.sourceDateEpoch}`,
+      "whole seconds since 1970-01-01 (SOURCE_DATE_EPOCH), 0 or more",
+    );
+  }
+  if (!isValidRefName(options.refName)) {
+    throw new InputError(
+      "ref-name",
+      `${JSON.stringify(options.refName)} is not a valid OCI layout ref name`,
+      "letters and digits separated by - . _ : @ + -- or / (e.g. a version tag)",
+    );
+  }
+  for (const [what, record] of [
+    ["labels", options.labels],
+    ["annotations", options.annotations],
+  ] as const) {
+    for (const key of Object.keys(record ?? {})) {
+      if (key.trim() === "" || /[\s=]/.test(key)) {
+        throw new InputError(
+          what,
+          `key ${JSON.stringify(key)} is empty or holds whitespace or '='`,
+          "KEY=VALUE with a non-empty key",
+        );
+      }
+    }
+  }
+  return { maxLayers, compression };
+}
+
+/** Runs `work` over the items, at most `concurrency` at a time; on a failure starts no more, waits for the running ones, then throws the first error. */
+async function runPool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  const errors: unknown[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (errors.length === 0 && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]!, index);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+  return results;
+}
+
+async function buildLayer(
+  plan: LayerPlan,
+  index: number,
+  context: {
+    rootfs: string;
+    layout: string;
+    scratch: string;
+    compression: Compression;
+    sourceDateEpoch: number;
+    logger: Logger;
+  },
+): Promise<PackagedLayer & { plan: LayerPlan }> {
+  const listFile = join(context.scratch, `layer-${index}.list`);
+  const tarFile = join(context.scratch, `layer-${index}.tar`);
+  const blobTemp = join(context.layout, "blobs", "sha256", `.layer-${process.pid}-${index}-${Date.now()}`);
+  await writeFile(listFile, tarFileList(plan.paths));
+  const args = tarArgs({
+    rootfs: context.rootfs,
+    listFile,
+    output: tarFile,
+    sourceDateEpoch: context.sourceDateEpoch,
+  });
+  context.logger.debug(formatCommandLine("tar", args));
+  try {
+    await execStreaming("tar", args, {
+      logger: context.logger,
+      echoCommand: false,
+      onStdoutLine: (line) => context.logger.info(`tar: ${line}`),
+      onStderrLine: (line) => context.logger.warning(`tar (layer ${index + 1}): ${line}`),
+    });
+    const blob = await compressFile(tarFile, blobTemp, context.compression);
+    await rename(blobTemp, blobPath(context.layout, blob.digest));
+    return { ...blob, packages: plan.packages, plan };
+  } finally {
+    await rm(blobTemp, { force: true });
+    await rm(tarFile, { force: true });
+    await rm(listFile, { force: true });
+  }
+}
+
+/**
+ * Packages a root filesystem as an OCI image in a layout directory: reproducible GNU tar layers
+ * (numeric owners, SUID bits, hardlinks, every xattr), chunked by the Debian package owning each
+ * file, a config with the labels, and a manifest recorded under `refName`.
+ */
 export async function packageRootfs(options: PackageOptions): Promise<PackageResult> {
-  throw new Error(`packageRootfs(${options.rootfs}): not implemented yet`);
+  const { maxLayers, compression } = validatePackageOptions(options);
+  const { rootfs, layout, logger } = options;
+  const info = await stat(rootfs).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new InputError(
+      "rootfs",
+      `${rootfs} ${info ? "is not a directory" : "does not exist"}`,
+      "the directory of a built root filesystem",
+    );
+  }
+  let platform: { architecture: string; variant?: string };
+  if (options.architecture !== undefined) {
+    platform = parseArchitecture(options.architecture);
+  } else {
+    const debian = await readDpkgArchitecture(rootfs);
+    const fromDpkg = debian === undefined ? undefined : ociArchitectureFromDebian(debian);
+    const host = HOST_ARCHITECTURES[process.arch];
+    if (fromDpkg) platform = fromDpkg;
+    else if (host) platform = { architecture: host };
+    else
+      throw new InputError(
+        "architecture",
+        `the rootfs names none and the host's (${process.arch}) has no OCI name`,
+        OCI_ARCHITECTURES.join(", "),
+      );
+  }
+
+  const scan = await scanRootfs(rootfs);
+  if (scan.skipped.length > 0) {
+    logger.info(
+      `left out ${scan.skipped.length} socket(s), which an image cannot hold: ${scan.skipped.slice(0, 5).join(", ")}`,
+    );
+  }
+  const lists = await readDpkgLists(rootfs);
+  if (lists.size === 0 && maxLayers > 1) {
+    logger.warning(
+      `${rootfs} has no dpkg database (var/lib/dpkg/info/*.list): files cannot be grouped by package, so they go in one layer after the directories`,
+    );
+  }
+  const owners = ownersFromLists(lists, scan.directoryLinks);
+  const plans = planLayers(scan.entries, owners, maxLayers);
+  logger.info(
+    `${scan.entries.length} paths from ${lists.size} packages in ${plans.length} layers (max ${maxLayers}), ${compression}`,
+  );
+
+  await initLayout(layout);
+  const scratch = await mkdtemp(join(layout, ".rootfs-oci-"));
+  let built: (PackagedLayer & { plan: LayerPlan })[];
+  try {
+    const context = {
+      rootfs,
+      layout,
+      scratch,
+      compression,
+      sourceDateEpoch: options.sourceDateEpoch,
+      logger,
+    };
+    built = await runPool(plans, Math.max(1, Math.min(4, availableParallelism())), (plan, index) =>
+      buildLayer(plan, index, context),
+    );
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+
+  const config = imageConfig({
+    ...platform,
+    sourceDateEpoch: options.sourceDateEpoch,
+    labels: options.labels ?? {},
+    bootable: options.bootable ?? false,
+    layers: built,
+  });
+  const configBlob = await writeBlob(layout, Buffer.from(JSON.stringify(config)));
+  const mediaType = layerMediaType(compression);
+  const manifest = imageManifest({
+    config: { mediaType: OCI_IMAGE_CONFIG, ...configBlob },
+    layers: built.map((l): Descriptor => ({ mediaType, digest: l.digest, size: l.size })),
+    annotations: options.annotations ?? {},
+  });
+  const descriptor = await writeManifest(layout, manifest, { refName: options.refName });
+  const layers = built.map(({ digest, diffId, size, packages }) => ({ digest, diffId, size, packages }));
+  const size = descriptor.size + configBlob.size + layers.reduce((sum, l) => sum + l.size, 0);
+  logger.info(
+    `packaged ${rootfs} as ${descriptor.digest} (${layers.length} layers, ${size} bytes) in ${layout} as ${options.refName}`,
+  );
+  return {
+    manifestDigest: descriptor.digest,
+    configDigest: configBlob.digest,
+    layers,
+    layout,
+    refName: options.refName,
+    size,
+  };
 }

@@ -1,0 +1,56 @@
+import { lstat, readdir, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { resolveLinkTarget } from "./dpkg";
+import type { RootfsEntry } from "./plan";
+
+export interface RootfsScan {
+  entries: RootfsEntry[];
+  /** Symlinks that point at a directory inside the rootfs (merged /usr), link path → target path. */
+  directoryLinks: Map<string, string>;
+  /** Sockets, which tar cannot archive and a container has no use for. */
+  skipped: string[];
+}
+
+/** Lists everything under the rootfs (not the root itself), without following symlinks. */
+export async function scanRootfs(rootfs: string): Promise<RootfsScan> {
+  const entries: RootfsEntry[] = [];
+  const links = new Map<string, string>();
+  const skipped: string[] = [];
+  const directories = new Set<string>();
+
+  async function visit(relative: string): Promise<void> {
+    const names = await readdir(relative === "" ? rootfs : join(rootfs, relative));
+    const children = await Promise.all(
+      names.map(async (name) => {
+        const path = relative === "" ? name : `${relative}/${name}`;
+        return { path, stat: await lstat(join(rootfs, path)) };
+      }),
+    );
+    for (const { path, stat } of children) {
+      if (stat.isDirectory()) {
+        entries.push({ path, kind: "directory", size: 0 });
+        directories.add(path);
+        await visit(path);
+      } else if (stat.isFile()) {
+        entries.push({
+          path,
+          kind: "file",
+          size: stat.size,
+          ...(stat.nlink > 1 ? { inode: `${stat.dev}:${stat.ino}` } : {}),
+        });
+      } else if (stat.isSymbolicLink()) {
+        entries.push({ path, kind: "symlink", size: 0 });
+        const target = resolveLinkTarget(path, await readlink(join(rootfs, path)));
+        if (target !== undefined) links.set(path, target);
+      } else if (stat.isSocket()) {
+        skipped.push(path);
+      } else {
+        entries.push({ path, kind: "other", size: 0 });
+      }
+    }
+  }
+
+  await visit("");
+  const directoryLinks = new Map([...links].filter(([, target]) => directories.has(target)));
+  return { entries, directoryLinks, skipped };
+}
