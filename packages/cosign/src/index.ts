@@ -12,3 +12,8 @@ export * from "./pem";
 export * from "./public-key";
 export * from "./sign";
 export * from "./verify";
+export * from "./key-bundle";
+export * from "./promote";
+export * from "./registry-sign";
+export * from "./registry-verify";
+export * from "./sign-images";

@@ -1,0 +1,77 @@
+import { maskSecrets } from "@frostyard/kit";
+import {
+  describeKeyOrigin,
+  keySigner,
+  loadCosignPrivateKey,
+  resolveKeySource,
+  signImages,
+  type ImageSigner,
+  type SignImagesReport,
+} from "@frostyard/cosign";
+import { CredentialStore, RegistryClient } from "@frostyard/oci";
+import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
+import { parseInputs, type CosignSignInputs } from "./inputs";
+import { keylessSigner } from "./keyless";
+import { signWithCosignCli } from "./cosign-cli";
+import { describeSigner, outputsOf, summaryMarkdown } from "./report";
+import { removeSecretDir } from "./secret-dir";
+
+async function makeSigner(inputs: CosignSignInputs): Promise<ImageSigner> {
+  const logger = coreLogger;
+  if (inputs.key === undefined) return keylessSigner(inputs, logger);
+  const source = await resolveKeySource(inputs.key, process.env, "key");
+  maskSecrets(logger, [source.pem]);
+  const key = await loadCosignPrivateKey(source, inputs.password, { key: "key", password: "password" });
+  logger.info(`signing key: ${describeKeyOrigin(source.origin)}, ECDSA P-256, sha256:${key.fingerprint}`);
+  return keySigner(key);
+}
+
+async function main(): Promise<void> {
+  const logger = coreLogger;
+  const env = process.env;
+  // Masked before anything can print them: inputs, and the key itself when it is given inline or by env.
+  const keyInput = inputGetter("key");
+  maskSecrets(logger, [
+    inputGetter("password"),
+    inputGetter("registry-password"),
+    keyInput.includes("-----BEGIN") ? keyInput : undefined,
+  ]);
+  const inputs = parseInputs(inputGetter);
+  if (inputs.key?.startsWith("env://")) maskSecrets(logger, [env[inputs.key.slice("env://".length)]]);
+
+  const credentials = new CredentialStore({ logger });
+  if (inputs.registry && inputs.registryUsername && inputs.registryPassword) {
+    credentials.set(inputs.registry, {
+      username: inputs.registryUsername,
+      password: inputs.registryPassword,
+    });
+  }
+  const client = new RegistryClient({ logger, credentials, insecureRegistries: inputs.insecureRegistries });
+
+  let report: SignImagesReport;
+  let signerText: ReturnType<ImageSigner["identity"]>;
+  if (inputs.engine === "cosign") {
+    ({ report, identity: signerText } = await signWithCosignCli(inputs, client, logger));
+  } else {
+    const signer = await makeSigner(inputs);
+    signerText = signer.identity();
+    report = await logger.group(`cosign-sign: ${inputs.images.length} image(s), ${inputs.format}`, () =>
+      signImages({
+        client,
+        images: inputs.images,
+        signer,
+        format: inputs.format,
+        recursive: inputs.recursive,
+        annotations: inputs.annotations,
+        promoteTags: inputs.promoteTags,
+        logger,
+      }),
+    );
+  }
+  for (const [name, value] of Object.entries(outputsOf(report))) setOutput(name, value);
+  logger.info(`signed by ${describeSigner(signerText)}; verified: ${report.verified}`);
+  await writeSummary(summaryMarkdown(report, inputs, signerText));
+  if (report.failure) throw new Error(report.failure);
+}
+
+await run(main, () => removeSecretDir((m) => coreLogger.info(`post: ${m}`)));

@@ -1,0 +1,47 @@
+import { heading, markdownTable } from "@frostyard/kit";
+import type { SignerIdentity, SignImagesReport } from "@frostyard/cosign";
+import type { CosignSignInputs } from "./inputs";
+
+/** The action's outputs, as strings: several images give one line each, in input order. */
+export function outputsOf(report: SignImagesReport | undefined): Record<string, string> {
+  const images = report?.images ?? [];
+  return {
+    digest: images.map((i) => i.image.digest).join("\n"),
+    signature: images
+      .map((i) => i.targets[0]?.signatures[0])
+      .filter((s) => s !== undefined)
+      .map((s) => `${s.reference}@${s.digest}`.replace(/@(sha256:[0-9a-f]{64})@\1$/, "@$1"))
+      .join("\n"),
+    verified: String(report?.verified ?? false),
+    "promoted-tags": JSON.stringify(images.flatMap((i) => i.promoted)),
+  };
+}
+
+export function describeSigner(identity: SignerIdentity): string {
+  return identity.kind === "key"
+    ? `key sha256:${identity.fingerprint}`
+    : `certificate ${identity.identity} (issuer ${identity.issuer})`;
+}
+
+export function summaryMarkdown(
+  report: SignImagesReport,
+  inputs: Pick<CosignSignInputs, "format" | "engine">,
+  signer: SignerIdentity,
+): string {
+  const rows = report.images.flatMap(({ image, targets, promoted }) =>
+    targets.map((target, index) => [
+      index === 0 ? `\`${image.input}\`` : `↳ ${target.platform ?? "manifest"}`,
+      `\`${target.digest}\``,
+      target.signatures.map((s) => `\`${s.reference}\``).join("<br>") || "—",
+      target.verified ? "✅ verified" : `❌ ${target.verification.join("; ") || "not verified"}`,
+      index === 0 ? promoted.map((p) => `\`${p.slice(p.lastIndexOf(":") + 1)}\``).join(", ") || "—" : "",
+    ]),
+  );
+  const lines = [
+    heading("cosign-sign"),
+    `Signed by ${describeSigner(signer)}, format **${inputs.format}**, engine ${inputs.engine}.`,
+    markdownTable(["image", "digest", "signature", "verification", "promoted"], rows),
+  ];
+  if (report.failure) lines.push(`**Failed:** ${report.failure}`);
+  return lines.join("\n\n");
+}
