@@ -1,0 +1,28 @@
+import { InputError } from "@frostyard/kit";
+
+/** UTC `%Y%m%d%H%M%S`, e.g. 20261125214523: sorts as it reads and is a valid OCI tag. */
+export function defaultImageVersion(now: Date): string {
+  const pad = (value: number, width = 2) => String(value).padStart(width, "0");
+  return (
+    pad(now.getUTCFullYear(), 4) +
+    pad(now.getUTCMonth() + 1) +
+    pad(now.getUTCDate()) +
+    pad(now.getUTCHours()) +
+    pad(now.getUTCMinutes()) +
+    pad(now.getUTCSeconds())
+  );
+}
+
+/** The image version becomes the immutable tag it is pushed under, so it must be a valid OCI tag. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+export function validateImageVersion(value: string, input = "image-version"): string {
+  if (!TAG.test(value)) {
+    throw new InputError(
+      input,
+      `'${value.slice(0, 60)}' cannot be an image tag`,
+      "1 to 128 characters of letters, digits, '_', '.' and '-', not starting with '.' or '-' (default: UTC %Y%m%d%H%M%S)",
+    );
+  }
+  return value;
+}
