@@ -16,13 +16,14 @@ import { startRegistry, type TestRegistry } from "../helpers/registry";
 import { runBuiltAction } from "../helpers/run-action";
 import { ensureToolbox, inToolbox, TOOLBOX_BUILD_TIMEOUT_MS, toolboxUnavailable } from "../helpers/toolbox";
 import { missingTools } from "../helpers/tools";
+import { sharedFixture } from "../helpers/fixtures";
 
 /**
  * actions/cosign-sign end to end through the local runner, against a real registry on 127.0.0.1. The
  * acceptance check is an independent verifier: trixie's skopeo (containers/image with sigstore, what bootc
  * hosts use) pulls the image under a `sigstoreSigned` policy. cosign itself cannot be had here.
  */
-const KEYS = "/work/shared/fixtures/cosign/keys";
+const KEYS = sharedFixture("cosign/keys");
 const KEY_FILE = join(KEYS, "cosign-testdata-sigstore-label-password-hello.key");
 const PUB_FILE = join(KEYS, "cosign-testdata-sigstore-label-password-hello.derived.pub");
 const PASSWORD = "hello";

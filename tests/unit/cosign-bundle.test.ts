@@ -10,7 +10,7 @@ import {
   verifyBundleSignature,
 } from "@frostyard/cosign";
 
-const DIR = fileURLToPath(new URL("../../../shared/fixtures/cosign/oci-bundle-referrer/", import.meta.url));
+const DIR = fileURLToPath(new URL("../fixtures/shared/cosign/oci-bundle-referrer/", import.meta.url));
 const bundleBytes = readFileSync(`${DIR}bundle-sigstore.json`);
 const manifestBytes = readFileSync(`${DIR}bundle-referring-manifest.json`);
 const referrer = parseManifest(manifestBytes).manifest as ImageManifest;

@@ -13,7 +13,7 @@ import {
   verifyLegacySignature,
 } from "@frostyard/cosign";
 
-const DIR = fileURLToPath(new URL("../../../shared/fixtures/cosign/containers-image/", import.meta.url));
+const DIR = fileURLToPath(new URL("../fixtures/shared/cosign/containers-image/", import.meta.url));
 const read = (path: string) => readFileSync(`${DIR}${path}`);
 const COSIGN_PUB = read("cosign.pub").toString();
 const COSIGN2_PUB = read("cosign2.pub").toString();

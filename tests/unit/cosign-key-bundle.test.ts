@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
+import { sharedFixture } from "../helpers/fixtures";
 import {
   checkPromoteTags,
   createKeyBundle,
@@ -8,7 +9,7 @@ import {
   verifyBundleSignature,
 } from "@frostyard/cosign";
 
-const FIXTURE = "/work/shared/fixtures/cosign/oci-bundle-referrer/bundle-sigstore.json";
+const FIXTURE = sharedFixture("cosign/oci-bundle-referrer/bundle-sigstore.json");
 
 describe("key-based bundles", () => {
   const fixture = JSON.parse(readFileSync(FIXTURE, "utf8"));

@@ -23,7 +23,7 @@ import {
   SIGSTORE_PRIVATE_KEY_LABEL,
 } from "@frostyard/cosign";
 
-const KEYS = fileURLToPath(new URL("../../../shared/fixtures/cosign/keys/", import.meta.url));
+const KEYS = fileURLToPath(new URL("../fixtures/shared/cosign/keys/", import.meta.url));
 const read = (name: string) => readFileSync(`${KEYS}${name}`, "utf8");
 
 async function keyError(fn: () => Promise<unknown> | unknown): Promise<CosignKeyError> {

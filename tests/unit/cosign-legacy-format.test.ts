@@ -19,7 +19,7 @@ import {
   SIGNATURE_ANNOTATION,
 } from "@frostyard/cosign";
 
-const DIR = fileURLToPath(new URL("../../../shared/fixtures/cosign/oci-sig-tag-legacy/", import.meta.url));
+const DIR = fileURLToPath(new URL("../fixtures/shared/cosign/oci-sig-tag-legacy/", import.meta.url));
 const fixtureBytes = readFileSync(`${DIR}sig-manifest.json`);
 const fixture = parseManifest(fixtureBytes).manifest as ImageManifest;
 const payload = readFileSync(`${DIR}simplesigning-payload.json`);

@@ -12,7 +12,7 @@ import {
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from "@frostyard/cosign";
 
-const COSIGN = fileURLToPath(new URL("../../../shared/fixtures/cosign/", import.meta.url));
+const COSIGN = fileURLToPath(new URL("../fixtures/shared/cosign/", import.meta.url));
 const DIGEST = "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00";
 
 /** Every simple-signing payload the fixtures hold, written by cosign or containers/image. */

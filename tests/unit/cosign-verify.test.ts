@@ -15,7 +15,7 @@ import {
   type VerifyOutcome,
 } from "@frostyard/cosign";
 
-const COSIGN = fileURLToPath(new URL("../../../shared/fixtures/cosign/", import.meta.url));
+const COSIGN = fileURLToPath(new URL("../fixtures/shared/cosign/", import.meta.url));
 const legacy = {
   payload: readFileSync(`${COSIGN}oci-sig-tag-legacy/simplesigning-payload.json`),
   manifest: JSON.parse(readFileSync(`${COSIGN}oci-sig-tag-legacy/sig-manifest.json`, "utf8")),
