@@ -1,5 +1,6 @@
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { InputError } from "@frostyard/kit";
 import { walk } from "./fs-walk";
 import { formatItems, type NativeCheck } from "./native-bootc";
 
@@ -149,4 +150,24 @@ export function sysextChecks(options: SysextOptions): Record<string, NativeCheck
       return content ? undefined : "The extension holds nothing besides its extension-release";
     },
   };
+}
+
+/**
+ * Reads a base's os-release: the file itself, or from a root filesystem directory
+ * (usr/lib/os-release, then etc/os-release). A missing one is an InputError naming `input`.
+ */
+export async function loadOsRelease(path: string, input: string): Promise<Record<string, string>> {
+  const candidates = [join(path, "usr/lib/os-release"), join(path, "etc/os-release"), path];
+  for (const candidate of candidates) {
+    try {
+      if (!(await lstat(candidate)).isDirectory()) return parseOsRelease(await readFile(candidate, "utf8"));
+    } catch {
+      // try the next place
+    }
+  }
+  throw new InputError(
+    input,
+    `no os-release found at '${path}'`,
+    "an os-release file or a root filesystem holding usr/lib/os-release",
+  );
 }
