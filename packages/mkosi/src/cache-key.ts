@@ -66,7 +66,7 @@ export function cacheKeys(input: CacheKeyInput): CacheKeys {
   const target = ["mkosi", input.mkosiVersion, main.distribution, main.release, main.architecture]
     .map(part)
     .join("-");
-  const profiles = part(input.profiles.length > 0 ? [...input.profiles].sort().join("+") : "default");
+  const profiles = input.profiles.length > 0 ? [...input.profiles].sort().map(part).join("+") : "default";
   return {
     key: `${target}-${profiles}-${input.configHash.slice(0, 16)}`,
     restoreKeys: [`${target}-${profiles}-`, `${target}-`],

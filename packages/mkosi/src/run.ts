@@ -85,5 +85,6 @@ export function failure(what: string, error: unknown): Error {
         : "could not start";
   const detail =
     lines.length > 0 ? `; its last lines:\n${lines.join("\n")}` : error.message ? `: ${error.message}` : "";
-  return new Error(`${what} ${ended}${detail}`, { cause: error });
+  // The tail is the whole story; chaining the ExecError would repeat it.
+  return new Error(`${what} ${ended}${detail}`);
 }

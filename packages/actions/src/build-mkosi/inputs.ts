@@ -1,0 +1,183 @@
+import {
+  getBoolean,
+  getEnum,
+  getInteger,
+  getKeyValues,
+  getList,
+  getOptionalString,
+  InputError,
+  type InputGetter,
+} from "@frostyard/kit";
+import {
+  buildVariables,
+  DEFAULT_MKOSI_REF,
+  resolveMkosiSource,
+  SUDO_MODES,
+  validateExtraArgs,
+  validateImageVersion,
+  validateProfiles,
+  type BuildVariable,
+  type MkosiSource,
+  type SudoMode,
+} from "@frostyard/mkosi";
+import { parseReference, type ImageReference } from "@frostyard/oci";
+
+export const COMPRESSIONS = ["gzip", "zstd"] as const;
+
+/** Every input of actions/build-mkosi, parsed once. */
+export interface BuildMkosiInputs {
+  directory: string;
+  profiles: string[];
+  /** Undefined: the action uses UTC %Y%m%d%H%M%S at the start of the run. */
+  imageVersion?: string;
+  variables: BuildVariable[];
+  args: string[];
+  sudo: SudoMode;
+  mkosi: MkosiSource;
+  cache: boolean;
+  workDirectory?: string;
+  outputDirectory?: string;
+  image?: ImageReference;
+  tags: string[];
+  push: boolean;
+  labels: Map<string, string>;
+  annotations: Map<string, string>;
+  bootable: boolean;
+  maxLayers: number;
+  compression: (typeof COMPRESSIONS)[number];
+  ociLayout?: string;
+  sourceDateEpoch?: number;
+  registryUsername?: string;
+  registryPassword?: string;
+}
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** `args` is one line of options as a shell would split it; quotes group, nothing is expanded. */
+export function splitArgs(raw: string): string[] {
+  const args: string[] = [];
+  let current = "";
+  let quote: '"' | "'" | undefined;
+  let started = false;
+  for (const char of raw) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else current += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      started = true;
+    } else if (/\s/.test(char)) {
+      if (started) args.push(current);
+      current = "";
+      started = false;
+    } else {
+      current += char;
+      started = true;
+    }
+  }
+  if (quote)
+    throw new InputError(
+      "args",
+      `has an unclosed ${quote} quote`,
+      "options separated by spaces, with balanced quotes",
+    );
+  if (started) args.push(current);
+  return args;
+}
+
+function parseImage(raw: string | undefined): ImageReference | undefined {
+  if (raw === undefined) return undefined;
+  let ref: ImageReference;
+  try {
+    ref = parseReference(raw);
+  } catch (error) {
+    throw new InputError(
+      "image",
+      (error as Error).message,
+      "a repository such as ghcr.io/acme/os (no tag: the image version is the tag)",
+    );
+  }
+  if (ref.tag !== undefined || ref.digest !== undefined) {
+    throw new InputError(
+      "image",
+      `'${raw}' names a tag or digest`,
+      "a repository only, such as ghcr.io/acme/os; the image version becomes its tag, and the tags input adds more",
+    );
+  }
+  return ref;
+}
+
+export function parseInputs(get: InputGetter): BuildMkosiInputs {
+  const imageVersion = getOptionalString(get, "image-version");
+  const image = parseImage(getOptionalString(get, "image"));
+  const push = getBoolean(get, "push", false);
+  if (push && !image)
+    throw new InputError(
+      "push",
+      "is true but 'image' is empty",
+      "an image repository to push to, or push: false",
+    );
+  const tags = getList(get, "tags");
+  for (const tag of tags) {
+    if (!TAG.test(tag))
+      throw new InputError(
+        "tags",
+        `'${tag.slice(0, 60)}' is not a valid tag`,
+        "tags of letters, digits, '_', '.' and '-', at most 128 characters",
+      );
+  }
+  const registryUsername = getOptionalString(get, "registry-username");
+  const registryPassword = getOptionalString(get, "registry-password");
+  if ((registryUsername === undefined) !== (registryPassword === undefined)) {
+    const missing = registryUsername === undefined ? "registry-username" : "registry-password";
+    throw new InputError(
+      missing,
+      "is empty while its partner is set",
+      "registry-username and registry-password together",
+    );
+  }
+  const sde = getOptionalString(get, "source-date-epoch");
+  let sourceDateEpoch: number | undefined;
+  if (sde !== undefined) {
+    if (!/^\d{1,12}$/.test(sde))
+      throw new InputError(
+        "source-date-epoch",
+        `got '${sde.slice(0, 40)}'`,
+        "seconds since 1970-01-01 UTC, e.g. 1735689600",
+      );
+    sourceDateEpoch = Number(sde);
+  }
+  const mkosiSha = getOptionalString(get, "mkosi-sha256");
+  return {
+    directory: getOptionalString(get, "directory") ?? ".",
+    profiles: validateProfiles(getList(get, "profiles")),
+    ...(imageVersion !== undefined ? { imageVersion: validateImageVersion(imageVersion) } : {}),
+    variables: buildVariables(getKeyValues(get, "environment"), getKeyValues(get, "secret-environment")),
+    args: validateExtraArgs(splitArgs(get("args"))),
+    sudo: getEnum(get, "sudo", SUDO_MODES, "auto"),
+    mkosi: resolveMkosiSource(getOptionalString(get, "mkosi-ref") ?? DEFAULT_MKOSI_REF, mkosiSha),
+    cache: getBoolean(get, "cache", true),
+    workDirectory: getOptionalString(get, "work-directory"),
+    outputDirectory: getOptionalString(get, "output-directory"),
+    image,
+    tags,
+    push,
+    labels: getKeyValues(get, "labels"),
+    annotations: getKeyValues(get, "annotations"),
+    bootable: getBoolean(get, "bootable", true),
+    maxLayers: getInteger(get, "max-layers", { min: 1, max: 128, default: 64 }),
+    compression: getEnum(get, "compression", COMPRESSIONS, "gzip"),
+    ociLayout: getOptionalString(get, "oci-layout"),
+    sourceDateEpoch,
+    registryUsername,
+    registryPassword,
+  };
+}
+
+/** Values that must never reach a log line, for setSecret and exec redaction. */
+export function secretValues(inputs: BuildMkosiInputs): string[] {
+  return [
+    ...inputs.variables.filter((v) => v.secret).map((v) => v.value),
+    ...(inputs.registryPassword ? [inputs.registryPassword] : []),
+  ].filter((v) => v !== "");
+}

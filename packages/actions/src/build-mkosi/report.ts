@@ -1,0 +1,110 @@
+import { formatBytes, heading, markdownTable, type Timings } from "@frostyard/kit";
+import type { MkosiImage } from "@frostyard/mkosi";
+
+export interface CacheReport {
+  enabled: boolean;
+  /** "hit" (exact key), "partial" (a restore key), "miss". */
+  outcome?: "hit" | "partial" | "miss";
+  key?: string;
+  restoredKey?: string;
+  /** Bytes of the restored archive. */
+  restoredBytes?: number;
+  store?: string;
+}
+
+export interface LayerReport {
+  digest: string;
+  size: number;
+  packages: string[];
+}
+
+export interface BuildReport {
+  mkosiVersion: string;
+  profiles: readonly string[];
+  imageVersion: string;
+  images: readonly MkosiImage[];
+  /** Bytes on disk per image output (a directory's files summed), by output path. */
+  sizes: ReadonlyMap<string, number>;
+  cache: CacheReport;
+  freeBefore?: number;
+  freeAfter?: number;
+  workVolume?: string;
+  layers?: readonly LayerReport[];
+  ociLayout?: string;
+  digest?: string;
+  pushed?: { image: string; tags: readonly string[]; uploadedBytes: number; skippedBlobs: number };
+  timings: Timings;
+  failed?: string;
+}
+
+export function cacheOutcome(key: string, restored: string | undefined): "hit" | "partial" | "miss" {
+  if (restored === undefined) return "miss";
+  return restored === key ? "hit" : "partial";
+}
+
+function cacheLine(cache: CacheReport): string {
+  if (!cache.enabled) return "off (`cache: false`)";
+  const size = cache.restoredBytes !== undefined ? `, ${formatBytes(cache.restoredBytes)}` : "";
+  switch (cache.outcome) {
+    case "hit":
+      return `hit \`${cache.key}\`${size}`;
+    case "partial":
+      return `partial: restored \`${cache.restoredKey}\` for \`${cache.key}\`${size}`;
+    default:
+      return `miss \`${cache.key ?? "?"}\``;
+  }
+}
+
+/** The job summary: what was built, sizes, the image, cache, free space and time per stage. */
+export function summaryMarkdown(report: BuildReport): string {
+  const parts: string[] = [heading(`build-mkosi ${report.failed ? "failed" : report.imageVersion}`)];
+  if (report.failed) parts.push(`**Failed:** ${report.failed.split("\n")[0]}`);
+  const facts: [string, string][] = [
+    ["mkosi", report.mkosiVersion],
+    ["profiles", report.profiles.length > 0 ? report.profiles.join(", ") : "(none)"],
+    ["image version", report.imageVersion],
+    ["cache", cacheLine(report.cache)],
+  ];
+  if (report.workVolume) {
+    const free = (n?: number) => (n === undefined ? "?" : formatBytes(n));
+    facts.push([
+      "free space",
+      `${report.workVolume}: ${free(report.freeBefore)} before, ${free(report.freeAfter)} after`,
+    ]);
+  }
+  if (report.digest) facts.push(["digest", `\`${report.digest}\``]);
+  if (report.pushed) {
+    facts.push([
+      "pushed",
+      `\`${report.pushed.image}\` as ${report.pushed.tags.map((t) => `\`${t}\``).join(", ")}`,
+    ]);
+    facts.push([
+      "uploaded",
+      `${formatBytes(report.pushed.uploadedBytes)} (${report.pushed.skippedBlobs} blob(s) already there)`,
+    ]);
+  }
+  if (report.ociLayout) facts.push(["OCI layout", `\`${report.ociLayout}\``]);
+  parts.push(markdownTable(["", ""], facts));
+  if (report.images.length > 0) {
+    parts.push(heading("Images", 3));
+    parts.push(
+      markdownTable(
+        ["image", "format", "distribution", "output", "size"],
+        report.images.map((image) => [
+          image.name,
+          image.format,
+          `${image.distribution} ${image.release} ${image.architecture}`,
+          `\`${image.outputPath}\``,
+          report.sizes.has(image.outputPath) ? formatBytes(report.sizes.get(image.outputPath)!) : "—",
+        ]),
+      ),
+    );
+  }
+  if (report.layers && report.layers.length > 0) {
+    const total = report.layers.reduce((sum, layer) => sum + layer.size, 0);
+    parts.push(heading(`Layers: ${report.layers.length}, ${formatBytes(total)}`, 3));
+  }
+  parts.push(heading("Time per stage", 3));
+  parts.push(report.timings.toMarkdown());
+  return parts.join("\n\n");
+}

@@ -1,0 +1,206 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import {
+  cacheKeys,
+  checkProfiles,
+  chooseEntry,
+  configFilePaths,
+  entryName,
+  hashConfigFiles,
+  mainImage,
+  parseSummary,
+  profileFromEntry,
+  profilesMatchedIn,
+} from "@frostyard/mkosi";
+import { repoRoot } from "../helpers/run-action";
+
+const fixture = (name: string) => readFileSync(join(repoRoot, "tests/fixtures/shared/mkosi", name), "utf8");
+
+/** A summary image with only the keys the parser reads; the rest of mkosi's ~200 keys do not matter. */
+function image(overrides: Record<string, unknown>): Record<string, unknown> {
+  return {
+    Image: "main",
+    Format: "directory",
+    Output: "os_1.0",
+    OutputDirectory: null,
+    OutputExtension: "",
+    Distribution: "debian",
+    Release: "trixie",
+    Architecture: "x86-64",
+    ManifestFormat: ["json"],
+    Files: ["/src/os/mkosi.conf"],
+    ...overrides,
+  };
+}
+
+describe("mkosi --json summary", () => {
+  test("the real mkosi 25 output (fixture) gives the main image's outputs", () => {
+    const images = parseSummary(fixture("summary.json"), "/src/fixture");
+    expect(images).toHaveLength(1);
+    expect(images[0]).toMatchObject({
+      name: "main",
+      format: "directory",
+      output: "fixture_1.0",
+      outputDirectory: "/src/fixture/out",
+      outputPath: "/src/fixture/out/fixture_1.0",
+      manifestPath: "/src/fixture/out/fixture_1.0.manifest",
+      imageId: "fixture",
+      imageVersion: "1.0",
+      distribution: "debian",
+      release: "bookworm",
+      architecture: "x86-64",
+      files: ["/src/fixture/mkosi.conf"],
+    });
+    expect(parseSummary(fixture("summary-with-tools-tree.json"), "/src/fixture")[0]?.outputPath).toBe(
+      "/src/fixture/out/fixture_1.0",
+    );
+  });
+
+  test("subimages come first and the main image last; relative and missing OutputDirectory resolve", () => {
+    const json = JSON.stringify({
+      Images: [
+        image({ Image: "base", Output: "base", OutputDirectory: "mkosi.output", ManifestFormat: [] }),
+        image({
+          Image: null,
+          Format: "sysext",
+          Output: "ext_1",
+          OutputExtension: "raw",
+          PostInstallationScripts: ["/src/os/mkosi.postinst"],
+        }),
+      ],
+    });
+    const images = parseSummary(json, "/src/os");
+    expect(images.map((i) => [i.name, i.outputPath, i.manifestPath])).toEqual([
+      ["base", "/src/os/mkosi.output/base", undefined],
+      ["main", "/src/os/ext_1.raw", "/src/os/ext_1.manifest"],
+    ]);
+    expect(mainImage(images).format).toBe("sysext");
+    expect(configFilePaths(images)).toEqual(["/src/os/mkosi.conf", "/src/os/mkosi.postinst"]);
+  });
+
+  test.each([
+    [
+      "no Images list (mkosi < 25 printed other shapes)",
+      JSON.stringify({ Output: "x" }),
+      /printed no top-level 'Images' list.*older than 25/,
+    ],
+    [
+      "image without Output",
+      JSON.stringify({ Images: [{ Format: "directory" }] }),
+      /gave image 0 no string 'Output'.*mkosi 25 or newer/,
+    ],
+    ["not JSON", "IMAGE: main", /did not print JSON/],
+    ["no images", JSON.stringify({ Images: [] }), /lists no images/],
+  ])("%s is refused", (_name, json, message) => {
+    expect(() => parseSummary(json, "/src")).toThrow(message);
+  });
+});
+
+describe("cache keys", () => {
+  const images = parseSummary(JSON.stringify({ Images: [image({})] }), "/src/os");
+  test.each<[string[], string, string[]]>([
+    [
+      [],
+      "mkosi-25.3-debian-trixie-x86-64-default-0123456789abcdef",
+      ["mkosi-25.3-debian-trixie-x86-64-default-", "mkosi-25.3-debian-trixie-x86-64-"],
+    ],
+    [
+      ["snow", "cayo"],
+      "mkosi-25.3-debian-trixie-x86-64-cayo+snow-0123456789abcdef",
+      ["mkosi-25.3-debian-trixie-x86-64-cayo+snow-", "mkosi-25.3-debian-trixie-x86-64-"],
+    ],
+  ])("profiles %j", (profiles, key, restoreKeys) => {
+    expect(
+      cacheKeys({ images, profiles, mkosiVersion: "25.3", configHash: "0123456789abcdef".repeat(4) }),
+    ).toEqual({ key, restoreKeys });
+  });
+
+  test("the config hash follows content and relative paths, not order or checkout location", () => {
+    const a = hashConfigFiles("/src/os", [
+      { path: "/src/os/mkosi.conf", content: "[Content]\nPackages=vim\n" },
+      { path: "/src/os/mkosi.postinst", content: "#!/bin/sh\n" },
+    ]);
+    const reordered = hashConfigFiles("/other/checkout", [
+      { path: "/other/checkout/mkosi.postinst", content: "#!/bin/sh\n" },
+      { path: "/other/checkout/mkosi.conf", content: "[Content]\nPackages=vim\n" },
+    ]);
+    const changed = hashConfigFiles("/src/os", [
+      { path: "/src/os/mkosi.conf", content: "[Content]\nPackages=vim-tiny\n" },
+      { path: "/src/os/mkosi.postinst", content: "#!/bin/sh\n" },
+    ]);
+    const moved = hashConfigFiles("/src/os", [
+      { path: "/src/os/mkosi.conf.d/a.conf", content: "[Content]\nPackages=vim\n" },
+      { path: "/src/os/mkosi.postinst", content: "#!/bin/sh\n" },
+    ]);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(reordered).toBe(a);
+    expect(changed).not.toBe(a);
+    expect(moved).not.toBe(a);
+  });
+
+  test.each<[string, string[], { key: string; savedAt: number }[], string | undefined]>([
+    [
+      "exact key",
+      ["k-"],
+      [
+        { key: "k-1", savedAt: 1 },
+        { key: "k-2", savedAt: 5 },
+      ],
+      "k-1",
+    ],
+    [
+      "newest by restore key",
+      ["k-"],
+      [
+        { key: "k-2", savedAt: 5 },
+        { key: "k-3", savedAt: 9 },
+      ],
+      "k-3",
+    ],
+    [
+      "restore keys in order",
+      ["k-a-", "k-"],
+      [
+        { key: "k-b-1", savedAt: 9 },
+        { key: "k-a-0", savedAt: 1 },
+      ],
+      "k-a-0",
+    ],
+    ["nothing matches", ["x-"], [{ key: "k-2", savedAt: 5 }], undefined],
+  ])("local cache choice: %s", (_name, restoreKeys, entries, expected) => {
+    expect(chooseEntry("k-1", restoreKeys, entries)).toBe(expected);
+  });
+
+  test("entry names are reversible-safe file names", () => {
+    expect(entryName("mkosi-25.3-debian-trixie-x86-64-a+b-0f")).toBe(
+      "mkosi-25.3-debian-trixie-x86-64-a%2bb-0f",
+    );
+    expect(entryName("../x")).toBe("..%2fx");
+  });
+});
+
+describe("profiles", () => {
+  test.each<[string, boolean, string | undefined]>([
+    ["snow", true, "snow"],
+    ["cayo.conf", false, "cayo"],
+    ["README", false, undefined],
+    [".conf", false, undefined],
+  ])("mkosi.profiles entry %s (dir: %s)", (name, dir, expected) => {
+    expect(profileFromEntry(name, dir)).toBe(expected);
+  });
+
+  test("[Match] Profiles= names count, other sections do not", () => {
+    const text =
+      "[Match]\nProfiles=desktop,!server\n\n[Content]\nProfiles=ignored\n[TriggerMatch]\nProfile=legacy\n";
+    expect(profilesMatchedIn(text)).toEqual(["desktop", "server", "legacy"]);
+  });
+
+  test("unknown profiles are refused listing the known ones", () => {
+    expect(() => checkProfiles(["snow", "nope"], new Set(["snow", "cayo"]))).toThrow(
+      "input 'profiles': unknown profile(s) 'nope'; expected one of the project's profiles: cayo, snow",
+    );
+    expect(() => checkProfiles(["x"], new Set())).toThrow(/the project defines none/);
+    expect(() => checkProfiles(["cayo"], new Set(["cayo"]))).not.toThrow();
+  });
+});
