@@ -40,6 +40,8 @@ export interface CosignSignInputs {
   certificateIdentity?: string;
   certificateIdentityRegexp?: string;
   certificateOidcIssuer: string;
+  /** Path of a sigstore trusted_root.json; undefined: the public-good root through TUF. */
+  trustedRoot?: string;
 }
 
 function httpsUrl(get: InputGetter, name: string, fallback: string): string {
@@ -122,6 +124,7 @@ export function parseInputs(get: InputGetter): CosignSignInputs {
     );
   }
   const annotations = Object.fromEntries(getKeyValues(get, "annotations"));
+  const trustedRoot = getOptionalString(get, "trusted-root");
 
   return {
     images,
@@ -143,5 +146,6 @@ export function parseInputs(get: InputGetter): CosignSignInputs {
     ...(certificateIdentity !== undefined ? { certificateIdentity } : {}),
     ...(certificateIdentityRegexp !== undefined ? { certificateIdentityRegexp } : {}),
     certificateOidcIssuer: getOptionalString(get, "certificate-oidc-issuer") ?? PUBLIC_GOOD.oidcIssuer,
+    ...(trustedRoot !== undefined ? { trustedRoot } : {}),
   };
 }

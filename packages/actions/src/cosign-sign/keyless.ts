@@ -1,8 +1,61 @@
+import { readFile } from "node:fs/promises";
 import { InputError, type Logger } from "@frostyard/kit";
-import type { ImageSigner } from "@frostyard/cosign";
+import {
+  expectedIdentity,
+  fetchActionsIdToken,
+  jwtClaims,
+  keylessSigner as makeKeylessSigner,
+  keylessVerifier,
+  type ImageSigner,
+} from "@frostyard/cosign";
+import { getTrustedRoot } from "@sigstore/tuf";
+import { TrustedRoot } from "@sigstore/protobuf-specs";
 import type { CosignSignInputs } from "./inputs";
 
-/** Keyless signing: the Actions OIDC token → Fulcio → Rekor. */
-export async function keylessSigner(_inputs: CosignSignInputs, _logger: Logger): Promise<ImageSigner> {
-  throw new InputError("key", "is empty, and keyless signing is not available yet", "a cosign private key");
+/** The trust root keyless signatures are verified against: a `trusted-root` file, or sigstore's public-good root via TUF. */
+async function loadTrustedRoot(path: string | undefined, logger: Logger): Promise<unknown> {
+  if (path === undefined) {
+    logger.info("trust root: sigstore public-good (TUF)");
+    return TrustedRoot.toJSON(await getTrustedRoot());
+  }
+  try {
+    const root = JSON.parse(await readFile(path, "utf8")) as unknown;
+    logger.info(`trust root: ${path}`);
+    return root;
+  } catch (error) {
+    throw new InputError(
+      "trusted-root",
+      `${path} cannot be read as JSON (${(error as Error).message})`,
+      "a sigstore trusted_root.json",
+    );
+  }
+}
+
+/**
+ * Keyless signing: the job's OIDC token (audience sigstore) → Fulcio → Rekor. The signatures are then
+ * verified for the identity the inputs name, or by default the workflow's own identity from the token.
+ */
+export async function keylessSigner(inputs: CosignSignInputs, logger: Logger): Promise<ImageSigner> {
+  const idToken = await fetchActionsIdToken(process.env);
+  logger.setSecret(idToken);
+  const claims = jwtClaims(idToken);
+  const identity =
+    inputs.certificateIdentityRegexp === undefined
+      ? (inputs.certificateIdentity ?? expectedIdentity(claims))
+      : undefined;
+  const trustedRoot = await loadTrustedRoot(inputs.trustedRoot, logger);
+  const verifier = keylessVerifier(trustedRoot, {
+    ...(identity !== undefined ? { identity } : {}),
+    ...(inputs.certificateIdentityRegexp !== undefined
+      ? { identityRegexp: inputs.certificateIdentityRegexp }
+      : {}),
+    issuer: inputs.certificateOidcIssuer,
+  });
+  logger.info(`keyless: Fulcio ${inputs.fulcioUrl}, Rekor ${inputs.rekorUrl}`);
+  return makeKeylessSigner({
+    idToken,
+    fulcioUrl: inputs.fulcioUrl,
+    rekorUrl: inputs.rekorUrl,
+    verifier,
+  });
 }
