@@ -1,0 +1,104 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { recordingLogger } from "@frostyard/kit";
+import { installMkosi, resolveMkosiSource } from "@frostyard/mkosi";
+import { ensureToolbox, toolboxUnavailable, TOOLBOX_BUILD_TIMEOUT_MS } from "../helpers/toolbox";
+import { missingTools } from "../helpers/tools";
+
+/**
+ * The install path against a local HTTP server standing in for github.com/systemd/mkosi/archive: a real
+ * mkosi source tree (the toolbox's mkosi 25.3 Python package, plus a bin/mkosi launcher as upstream's
+ * tree has) packed the way GitHub packs a commit (`mkosi-<commit>/…` in a .tar.gz).
+ */
+
+const COMMIT = "4f0d5a1c2b3e4f5a6b7c8d9e0f1a2b3c4d5e6f70";
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+describe.skipIf(toolboxUnavailable() || missingTools("tar", "gzip", "python3"))(
+  "installMkosi from a served source tarball",
+  () => {
+    let root: string;
+    let server: Server;
+    let base: string;
+    let tarball: Buffer;
+    const requests: string[] = [];
+    const savedEnv = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
+
+    beforeAll(async () => {
+      const toolbox = await ensureToolbox();
+      root = await mkdtemp(join(tmpdir(), "frostyard-mkosi-install-"));
+      const tree = join(root, "src", `mkosi-${COMMIT}`);
+      await mkdir(join(tree, "bin"), { recursive: true });
+      await cp(join(toolbox.root, "usr/lib/python3/dist-packages/mkosi"), join(tree, "mkosi"), {
+        recursive: true,
+        filter: (path) => !path.includes("__pycache__"),
+      });
+      // Like upstream's bin/mkosi: run the tree's package with the host's python3.
+      await writeFile(
+        join(tree, "bin/mkosi"),
+        '#!/bin/sh\nPYTHONPATH="$(dirname "$(dirname "$(readlink -f "$0")")")"\nexport PYTHONPATH\nexec python3 -B -m mkosi "$@"\n',
+      );
+      await chmod(join(tree, "bin/mkosi"), 0o644); // the installer makes it executable
+      execFileSync("tar", ["czf", join(root, "archive.tar.gz"), "-C", join(root, "src"), `mkosi-${COMMIT}`]);
+      tarball = await readFile(join(root, "archive.tar.gz"));
+      server = createServer((request, response) => {
+        requests.push(request.url ?? "");
+        if (request.url === `/archive/${COMMIT}.tar.gz`) {
+          response.writeHead(200, { "content-type": "application/gzip" }).end(tarball);
+        } else {
+          response.writeHead(404).end();
+        }
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/archive`;
+      process.env.RUNNER_TOOL_CACHE = join(root, "tool-cache");
+      process.env.RUNNER_TEMP = join(root, "temp");
+      await mkdir(process.env.RUNNER_TEMP, { recursive: true });
+    }, TOOLBOX_BUILD_TIMEOUT_MS);
+
+    afterAll(async () => {
+      process.env.RUNNER_TOOL_CACHE = savedEnv.cache;
+      process.env.RUNNER_TEMP = savedEnv.temp;
+      if (savedEnv.cache === undefined) delete process.env.RUNNER_TOOL_CACHE;
+      if (savedEnv.temp === undefined) delete process.env.RUNNER_TEMP;
+      await new Promise((resolve) => server?.close(resolve));
+      if (root) await rm(root, { recursive: true, force: true });
+    });
+
+    test("a wrong checksum is refused: nothing cached, nothing left in RUNNER_TEMP", async () => {
+      const source = resolveMkosiSource(COMMIT, "0".repeat(64), []);
+      if (source.kind !== "commit") throw new Error("expected a commit source");
+      await expect(installMkosi(source, { logger: recordingLogger(), baseUrl: base })).rejects.toThrow(
+        new RegExp(`checksum mismatch for mkosi ${COMMIT} .*expected sha256 0{64}, got ${sha256(tarball)}`),
+      );
+      expect(existsSync(join(process.env.RUNNER_TOOL_CACHE!, "mkosi"))).toBe(false);
+      expect(await readdir(process.env.RUNNER_TEMP!)).toEqual([]);
+    });
+
+    test("the right checksum installs a working mkosi; the second install reuses the tool cache", async () => {
+      const source = resolveMkosiSource(COMMIT, sha256(tarball), []);
+      if (source.kind !== "commit") throw new Error("expected a commit source");
+      requests.length = 0;
+      const first = await installMkosi(source, { logger: recordingLogger(), baseUrl: base });
+      expect(first.cached).toBe(false);
+      expect(first.path).toBe(
+        join(process.env.RUNNER_TOOL_CACHE!, "mkosi", COMMIT, "x64", `mkosi-${COMMIT}`, "bin", "mkosi"),
+      );
+      expect(execFileSync(first.path, ["--version"], { encoding: "utf8" }).trim()).toBe("mkosi 25.3");
+      expect(requests).toEqual([`/archive/${COMMIT}.tar.gz`]);
+
+      const logger = recordingLogger();
+      const second = await installMkosi(source, { logger, baseUrl: base });
+      expect(second).toEqual({ path: first.path, cached: true });
+      expect(requests).toHaveLength(1);
+      expect(logger.lines.join("\n")).toContain("found in the tool cache");
+    });
+  },
+);
