@@ -1,5 +1,6 @@
-import { mkdir, readFile, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rm, stat, symlink } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { execStreaming, InputError, type Logger } from "@frostyard/kit";
 import {
   bootcFeatures,
@@ -76,7 +77,13 @@ export async function prepareImage(
       );
     }
   }
-  const pulled = await podman(options, ["pull", "--quiet", pullReference(source)], { capture: true });
+  const { reference, cleanup } = await pullableReference(source);
+  let pulled;
+  try {
+    pulled = await podman(options, ["pull", "--quiet", reference], { capture: true });
+  } finally {
+    await cleanup();
+  }
   const id = pulled.stdout.trim().split("\n").pop()?.trim() ?? "";
   if (pulled.exitCode !== 0 || !/^[0-9a-f]{12,64}$/.test(id)) {
     const why =
@@ -92,6 +99,24 @@ export async function prepareImage(
   }
   logger.info(`${describeSource(source)} is image ${id.slice(0, 12)}`);
   return id;
+}
+
+/**
+ * What to hand `podman pull`. podman (4.x) names an image pulled from an OCI layout after the layout's
+ * path and refuses paths that are not valid repository names (upper case, for one), so such a layout is
+ * reached through a symlink with a plain lower-case name, removed once pulled.
+ */
+async function pullableReference(
+  source: ImageSource,
+): Promise<{ reference: string; cleanup: () => Promise<void> }> {
+  if (source.kind !== "oci-layout") return { reference: pullReference(source), cleanup: async () => {} };
+  const path = resolve(source.path);
+  if (/^[a-z0-9/._-]+$/.test(path) && !/\/[._-]|[._-]\/|\/\//.test(path)) {
+    return { reference: pullReference({ ...source, path }), cleanup: async () => {} };
+  }
+  const link = `/tmp/frostyard-lint-oci-${process.pid}-${randomBytes(4).toString("hex")}`;
+  await symlink(path, link);
+  return { reference: pullReference({ ...source, path: link }), cleanup: () => rm(link, { force: true }) };
 }
 
 export type BootcProbe =
