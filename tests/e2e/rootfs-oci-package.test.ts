@@ -163,7 +163,8 @@ describe.skipIf(missingTools("tar", "umoci", "skopeo", ...SPECIAL_ROOTFS_TOOLS))
     test("busybox, listed by dpkg through the merged-/usr link, lands in its package's layer", () => {
       const withBusybox = first.layers.filter((l) => l.packages.includes("busybox-static"));
       expect(withBusybox).toHaveLength(1);
-      expect(first.layers.length).toBe(3); // directories, busybox-static, unowned
+      // The other layers hold directories, unowned files and the package database: no package.
+      expect(first.layers.filter((l) => l.packages.length > 0)).toEqual(withBusybox);
     });
 
     test("zstd: a zstd media type, and reproducible too", async () => {

@@ -189,3 +189,40 @@ export async function upgradePackage(
   await writeStatus(root, updated);
   return updated;
 }
+
+/**
+ * Upgrades an installed package of a real Debian tree the way a new version would touch it: every
+ * regular file it lists gets new content (the old bytes plus a version marker), its `.md5sums` is
+ * rewritten and the status file names the new version. `resolve` maps a listed path to where it is
+ * stored (through merged-/usr links). Returns the bytes of content rewritten.
+ */
+export async function upgradeInstalledPackage(
+  root: string,
+  name: string,
+  version: string,
+  listed: readonly string[],
+  resolve: (path: string) => string,
+): Promise<number> {
+  const { lstat, readFile: read } = await import("node:fs/promises");
+  let bytes = 0;
+  const sums: string[] = [];
+  for (const path of listed) {
+    const stored = join(root, resolve(path));
+    const info = await lstat(stored).catch(() => undefined);
+    if (!info?.isFile()) continue;
+    const content = Buffer.concat([await read(stored), Buffer.from(`\n# ${name} ${version}\n`)]);
+    await writeFile(stored, content);
+    bytes += content.length;
+    sums.push(`${createHash("md5").update(content).digest("hex")}  ${path}`);
+  }
+  await writeFile(join(root, `var/lib/dpkg/info/${name}.md5sums`), sums.join("\n") + "\n");
+  const statusPath = join(root, "var/lib/dpkg/status");
+  const stanzas = (await read(statusPath, "utf8")).split("\n\n");
+  const updated = stanzas.map((stanza) =>
+    new RegExp(`^Package: ${name.replace(/:.*$/, "").replace(/[.+]/g, "\\$&")}$`, "m").test(stanza)
+      ? stanza.replace(/^Version: .*$/m, `Version: ${version}`)
+      : stanza,
+  );
+  await writeFile(statusPath, updated.join("\n\n"));
+  return bytes;
+}

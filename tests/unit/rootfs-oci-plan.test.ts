@@ -2,9 +2,11 @@ import { describe, expect, test } from "vitest";
 import {
   binOf,
   comparePaths,
+  impliedOwner,
   layerBudget,
   pickBigPackages,
   planLayers,
+  unownedGroup,
   type RootfsEntry,
 } from "@frostyard/rootfs-oci";
 
@@ -18,15 +20,17 @@ const file = (path: string, size: number, inode?: string): RootfsEntry => ({
 
 describe("layerBudget", () => {
   test.each([
-    [1, 0, 0],
-    [2, 0, 0],
-    [3, 0, 1],
-    [4, 1, 1],
-    [64, 31, 31],
-    [128, 63, 63],
-    [9, 3, 4],
-  ])("max %i layers → %i big slots and %i bins", (max, big, bins) => {
-    expect(layerBudget(max)).toEqual({ big, bins });
+    [1, 0, 0, 0],
+    [2, 0, 0, 0],
+    [3, 0, 1, 0],
+    [4, 1, 1, 0],
+    [9, 3, 4, 0],
+    [10, 3, 4, 1],
+    [64, 27, 28, 7],
+    [128, 55, 56, 15],
+  ])("max %i layers → %i big slots, %i package bins, %i unowned bins", (max, big, bins, unownedBins) => {
+    expect(layerBudget(max)).toEqual({ big, bins, unownedBins });
+    expect(2 + big + bins + unownedBins).toBe(Math.max(2, max));
   });
 });
 
@@ -53,6 +57,34 @@ describe("binOf", () => {
     expect(first.every((b) => b >= 0 && b < 31)).toBe(true);
     // 200 names spread over 31 bins: a hash that clumps would leave many empty.
     expect(new Set(first).size).toBeGreaterThan(25);
+  });
+});
+
+describe("impliedOwner", () => {
+  const owners = new Map([
+    ["usr/lib/python3/dist-packages/yaml/reader.py", "python3-yaml"],
+    ["usr/lib/python3.13/os.py", "libpython3.13-minimal"],
+  ]);
+  test.each([
+    ["usr/lib/python3/dist-packages/yaml/__pycache__/reader.cpython-313.pyc", "python3-yaml"],
+    ["usr/lib/python3.13/__pycache__/os.cpython-313.opt-1.pyc", "libpython3.13-minimal"],
+    ["usr/lib/python3.13/__pycache__/missing.cpython-313.pyc", undefined],
+    ["usr/lib/python3.13/os.pyc", undefined],
+    ["etc/ld.so.cache", undefined],
+  ])("%s → %s", (path, want) => {
+    expect(impliedOwner(path, owners)).toBe(want);
+  });
+});
+
+describe("unownedGroup", () => {
+  test.each([
+    ["usr/lib/udev/hwdb.bin", "usr/lib/udev"],
+    ["var/cache/debconf/config.dat", "var/cache/debconf"],
+    ["var/lib/apt/lists/deep/x", "var/lib/apt"],
+    ["etc/ld.so.cache", "etc"],
+    ["toplevel", "/"],
+  ])("%s → %s", (path, want) => {
+    expect(unownedGroup(path)).toBe(want);
   });
 });
 
@@ -125,6 +157,30 @@ describe("planLayers", () => {
     expect(layers[1]!.packages).toEqual(["bigpkg", "small-a", "small-b"]);
   });
 
+  test("unowned files binned by directory after the packages; the package database last, alone", () => {
+    const tree: RootfsEntry[] = [
+      dir("usr"),
+      dir("var"),
+      file("usr/a", 10),
+      file("usr/lib/udev/hwdb.bin", 1000),
+      file("usr/lib/udev/other", 5),
+      file("var/lib/dpkg/status", 50),
+      file("var/lib/dpkg/info/a.list", 5),
+      file("usr/lib/py/__pycache__/m.cpython-313.pyc", 7),
+    ];
+    const owners = new Map([
+      ["usr/a", "a"],
+      ["usr/lib/py/m.py", "a"],
+    ]);
+    const layers = planLayers(tree, owners, 10); // 1 unowned bin
+    expect(layers.map((l) => [l.kind, l.paths])).toEqual([
+      ["skeleton", ["usr", "var"]],
+      ["package", ["usr/a", "usr/lib/py/__pycache__/m.cpython-313.pyc"]], // the only package: above the fair share
+      ["unowned", ["usr/lib/udev/hwdb.bin", "usr/lib/udev/other"]],
+      ["package-database", ["var/lib/dpkg/info/a.list", "var/lib/dpkg/status"]],
+    ]);
+  });
+
   test("hardlinked names stay together with the first name's owner, counted once", () => {
     const linked = [dir("a"), dir("b"), file("a/one", 100, "1:7"), file("b/two", 100, "1:7")];
     const layers = planLayers(
@@ -140,6 +196,16 @@ describe("planLayers", () => {
     expect(holding[0]!.paths).toEqual(["a/one", "b/two"]);
     expect(holding[0]!.packages).toEqual(["pkg-a"]);
     expect(holding[0]!.size).toBe(100);
+  });
+
+  test("unowned hardlinked names in different directories stay in one layer too", () => {
+    const linked = [dir("a"), dir("b"), file("a/one", 100, "1:9"), file("zz/two", 100, "1:9")];
+    for (const max of [10, 64, 128]) {
+      const holding = planLayers(linked, new Map(), max).filter((l) =>
+        l.paths.some((p) => p === "a/one" || p === "zz/two"),
+      );
+      expect(holding.map((l) => l.paths)).toEqual([["a/one", "zz/two"]]);
+    }
   });
 
   test("never more layers than max-layers and every path exactly once", () => {

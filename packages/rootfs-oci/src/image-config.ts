@@ -28,6 +28,8 @@ export function layerHistoryText(layer: LayerPlan): string {
       return `rootfs-oci: bin ${layer.bin} (${layer.packages.length} packages)`;
     case "unowned":
       return `rootfs-oci: files no package owns (${layer.paths.length})`;
+    case "package-database":
+      return `rootfs-oci: the package database (${layer.paths.length} files)`;
   }
 }
 

@@ -10,7 +10,7 @@ export interface RootfsEntry {
   inode?: string;
 }
 
-export type LayerKind = "all" | "skeleton" | "package" | "bin" | "unowned";
+export type LayerKind = "all" | "skeleton" | "package" | "bin" | "unowned" | "package-database";
 
 export interface LayerPlan {
   kind: LayerKind;
@@ -20,7 +20,7 @@ export interface LayerPlan {
   paths: string[];
   /** Bytes of regular-file content, hardlinked content counted once. */
   size: number;
-  /** For `bin` layers, which bin (stable across builds for a given max-layers). */
+  /** For `bin` and `unowned` layers, which bin (stable across builds for a given max-layers). */
   bin?: number;
 }
 
@@ -33,14 +33,40 @@ export function comparePaths(a: string, b: string): number {
 }
 
 /**
- * How the package layers are split: `big` slots for packages large enough to stand alone, `bins` for
- * the rest by a hash of the name. Both depend only on max-layers, never on the packages present, so a
- * package added or removed moves no other package to another bin.
+ * How the layers between the skeleton and the package database are split: `big` slots for packages
+ * large enough to stand alone, `bins` for the other packages by a hash of the name, `unownedBins` for
+ * files no package owns by a hash of their directory. All depend only on max-layers, never on what is
+ * installed, so a package added or removed moves no other package to another bin.
  */
-export function layerBudget(maxLayers: number): { big: number; bins: number } {
-  const slots = Math.max(0, maxLayers - 2); // minus the skeleton and the unowned-files layer
-  const big = Math.floor(slots / 2);
-  return { big, bins: slots - big };
+export function layerBudget(maxLayers: number): { big: number; bins: number; unownedBins: number } {
+  const slots = Math.max(0, maxLayers - 2); // minus the skeleton and the last (package database) layer
+  const unownedBins = Math.floor(slots / 8);
+  const rest = slots - unownedBins;
+  const big = Math.floor(rest / 2);
+  return { big, bins: rest - big, unownedBins };
+}
+
+/** Where a package manager keeps its database: rewritten on every install or upgrade, so kept apart and last. */
+export const PACKAGE_DATABASE_DIRS = ["var/lib/dpkg/"];
+
+export function isPackageDatabase(path: string): boolean {
+  return PACKAGE_DATABASE_DIRS.some((dir) => path.startsWith(dir));
+}
+
+/**
+ * The owner of a file dpkg does not list but a package's file implies: Python's byte-code caches
+ * (`dir/__pycache__/mod.cpython-313.pyc`) belong with `dir/mod.py`.
+ */
+export function impliedOwner(path: string, owners: ReadonlyMap<string, string>): string | undefined {
+  const cache = /^(.*)\/__pycache__\/([^/]+?)\.[^/.]+(?:\.opt-\d)?\.pyc$/.exec(path);
+  if (cache) return owners.get(`${cache[1]}/${cache[2]}.py`);
+  return undefined;
+}
+
+/** Unowned files are binned by their directory, cut to three levels (`usr/lib/udev`, `var/cache/debconf`). */
+export function unownedGroup(path: string): string {
+  const parts = path.split("/").slice(0, -1);
+  return parts.length === 0 ? "/" : parts.slice(0, 3).join("/");
 }
 
 /** A package's bin from a hash of its name: stable whatever else is installed. */
@@ -80,7 +106,8 @@ function sizeOf(entries: readonly RootfsEntry[]): number {
 /**
  * Splits a root filesystem into at most `maxLayers` layers: every directory in a first skeleton layer
  * (so each later layer finds its parents), then files grouped by the package that owns them — big
- * packages alone, the others in hash bins by name — and last the files no package owns. Names of one
+ * packages alone, the others in hash bins by name — then files no package owns, in hash bins by
+ * directory, and last the package database, which every package change rewrites. Names of one
  * hardlinked inode go together, with the first name's owner. `maxLayers: 1` gives a single layer.
  * Empty layers are left out.
  */
@@ -119,10 +146,11 @@ export function planLayers(
 
   const byPackage = new Map<string, RootfsEntry[]>();
   const unowned: RootfsEntry[] = [];
+  const database: RootfsEntry[] = [];
   for (const entry of files) {
-    const owner = ownerOf(entry);
+    const owner = ownerOf(entry) ?? impliedOwner(entry.path, owners);
     if (owner === undefined) {
-      unowned.push(entry);
+      (isPackageDatabase(entry.path) ? database : unowned).push(entry);
     } else {
       let list = byPackage.get(owner);
       if (!list) byPackage.set(owner, (list = []));
@@ -130,7 +158,7 @@ export function planLayers(
     }
   }
 
-  const { big, bins } = layerBudget(maxLayers);
+  const { big, bins, unownedBins } = layerBudget(maxLayers);
   const sizes = new Map([...byPackage].map(([name, list]) => [name, sizeOf(list)]));
   const alone = pickBigPackages(sizes, big, big + bins);
 
@@ -148,7 +176,7 @@ export function planLayers(
   for (const name of [...byPackage.keys()].sort(comparePaths)) {
     if (alone.has(name)) continue;
     if (bins === 0) {
-      unowned.push(...byPackage.get(name)!);
+      database.push(...byPackage.get(name)!);
       continue;
     }
     const bin = binned[binOf(name, bins)]!;
@@ -166,11 +194,38 @@ export function planLayers(
       size: sizeOf(entriesInOrder),
     });
   });
-  if (unowned.length > 0) {
-    const entriesInOrder = unowned.sort((a, b) => comparePaths(a.path, b.path));
+  const last: RootfsEntry[] = [...database];
+  const unownedBinned: RootfsEntry[][] = Array.from({ length: unownedBins }, () => []);
+  const inodeGroup = new Map<string, string>();
+  for (const entry of unowned) {
+    if (unownedBins === 0) {
+      last.push(entry);
+      continue;
+    }
+    let group = unownedGroup(entry.path);
+    if (entry.inode !== undefined) {
+      // Like owned files, hardlinked names follow the first name: tar can only link within one layer.
+      group = inodeGroup.get(entry.inode) ?? group;
+      inodeGroup.set(entry.inode, group);
+    }
+    unownedBinned[binOf(group, unownedBins)]!.push(entry);
+  }
+  unownedBinned.forEach((entries, index) => {
+    if (entries.length === 0) return;
     layers.push({
       kind: "unowned",
-      packages: bins === 0 ? [...byPackage.keys()].filter((n) => !alone.has(n)).sort(comparePaths) : [],
+      bin: index,
+      packages: [],
+      paths: entries.map((e) => e.path),
+      size: sizeOf(entries),
+    });
+  });
+  if (last.length > 0) {
+    const entriesInOrder = last.sort((a, b) => comparePaths(a.path, b.path));
+    const leftover = bins === 0 ? [...byPackage.keys()].filter((n) => !alone.has(n)).sort(comparePaths) : [];
+    layers.push({
+      kind: leftover.length > 0 || unownedBins === 0 ? "unowned" : "package-database",
+      packages: leftover,
       paths: entriesInOrder.map((e) => e.path),
       size: sizeOf(entriesInOrder),
     });
