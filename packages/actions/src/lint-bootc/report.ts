@@ -1,15 +1,34 @@
 import { codeBlock, details, heading, markdownTable, type Annotation } from "@frostyard/kit";
 import { findRule, type Finding, type LintReport } from "@frostyard/lint-bootc";
 
-function firstLine(message: string): string {
-  return message.split("\n")[0] ?? "";
+/**
+ * A message on one line for a table cell: list items joined with ", " after their header, sections
+ * with "; ", cut at `max` characters.
+ */
+export function oneLine(message: string, max = 160): string {
+  const sections: string[] = [];
+  for (const line of message.split("\n")) {
+    if (/^\s/.test(line) && sections.length > 0) {
+      const last = sections.length - 1;
+      const item = line.trim();
+      sections[last] = sections[last]?.endsWith(":")
+        ? `${sections[last]} ${item}`
+        : `${sections[last]}, ${item}`;
+    } else if (line.trim()) sections.push(line.trim());
+  }
+  const text = sections.join("; ");
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function titleOf(lint: string): string {
+  return `${lint.startsWith("sysext-") ? "sysext" : "bootc"} lint: ${lint}`;
 }
 
 /** One annotation per finding: failures as errors, warnings as warnings (as errors when fatal-warnings made them fatal). */
 export function annotationsFor(report: LintReport): Annotation[] {
   const annotate = (finding: Finding, level: Annotation["level"]): Annotation => ({
     level,
-    title: `bootc lint: ${finding.lint}`,
+    title: titleOf(finding.lint),
     message:
       finding.omitted > 0
         ? `${finding.message}\n(${finding.omitted} more not shown by bootc)`
@@ -27,7 +46,7 @@ export function failureOf(report: LintReport): string | undefined {
   const reasons: string[] = [];
   if (report.failures.length > 0) {
     reasons.push(
-      `${report.failures.length} lint(s) failed: ${report.failures.map((f) => `${f.lint} (${firstLine(f.message)})`).join("; ")}`,
+      `${report.failures.length} lint(s) failed: ${report.failures.map((f) => f.lint).join(", ")}`,
     );
   }
   if (report.warningsFatal) {
@@ -39,12 +58,7 @@ export function failureOf(report: LintReport): string | undefined {
 }
 
 function rows(findings: readonly Finding[], level: string): string[][] {
-  return findings.map((f) => [
-    `\`${f.lint}\``,
-    level,
-    f.source,
-    firstLine(f.message) + (f.message.includes("\n") ? ` (+${f.message.split("\n").length - 1} lines)` : ""),
-  ]);
+  return findings.map((f) => [`\`${f.lint}\``, level, f.source, oneLine(f.message)]);
 }
 
 export function summaryMarkdown(report: LintReport, target: string): string {
@@ -62,10 +76,8 @@ export function summaryMarkdown(report: LintReport, target: string): string {
       `native checks on \`${report.native.root}\`: ${report.native.passed.length} passed, ${report.native.skipped.length} not run`,
     );
   }
-  parts.push(
-    `**${status}** — ${report.failures.length} failure(s), ${report.warnings.length} warning(s)` +
-      `${report.warningsFatal ? " (fatal)" : ""}. ${ran.join("; ")}.`,
-  );
+  const counts = `**${status}** — ${report.failures.length} failure(s), ${report.warnings.length} warning(s)${report.warningsFatal ? " (fatal)" : ""}.`;
+  parts.push(ran.length > 0 ? `${counts} ${ran.join("; ")}.` : counts);
   const table = [
     ...rows(report.failures, "error"),
     ...rows(report.warnings, report.warningsFatal ? "error (warning)" : "warning"),
