@@ -18,3 +18,4 @@ export * from "./registry-sign";
 export * from "./registry-verify";
 export * from "./sign-images";
 export * from "./keyless";
+export * from "./cosign-cli";

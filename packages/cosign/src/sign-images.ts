@@ -1,5 +1,7 @@
 import type { KeyObject } from "node:crypto";
-import { formatReference, type RegistryClient } from "@frostyard/oci";
+import { formatReference, withTag, type RegistryClient } from "@frostyard/oci";
+import { SIGSTORE_BUNDLE_V03_MEDIA_TYPE } from "./constants";
+import { signatureTag } from "./legacy-format";
 import type { Logger } from "@frostyard/kit";
 import { cosignDockerReference } from "./identity";
 import { createKeyBundle } from "./key-bundle";
@@ -80,6 +82,12 @@ export interface SignImagesRequest {
   promoteTags: readonly string[];
   logger: Logger;
   now?: () => Date;
+  /**
+   * Signs one image (its root digest; with `recursive`, the CLI's own --recursive covers the rest) some
+   * other way, e.g. the cosign CLI. The signer then only names the identity and verifies; what was pushed is
+   * read back from the registry for the report.
+   */
+  external?: (image: ResolvedImage, targets: readonly SignTarget[]) => Promise<void>;
 }
 
 export interface SignImagesReport {
@@ -88,6 +96,39 @@ export interface SignImagesReport {
   verified: boolean;
   /** The first failure, for the step's error; undefined when all went well. */
   failure?: string;
+}
+
+/** The signatures the registry holds for a target, as the report lists them (after an external signer ran). */
+async function findSignatures(
+  client: RegistryClient,
+  target: SignTarget,
+  format: SignatureFormat,
+): Promise<PushedSignature[]> {
+  const found: PushedSignature[] = [];
+  const { digest } = target.descriptor;
+  if (format !== "bundle") {
+    const ref = withTag(target.repository, signatureTag(digest));
+    const head = await client.headManifest(ref);
+    if (head)
+      found.push({ format: "legacy", reference: formatReference(ref), digest: head.digest, added: true });
+  }
+  if (format !== "legacy") {
+    const { descriptors, source } = await client.listReferrers(
+      target.repository,
+      digest,
+      SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
+    );
+    for (const d of descriptors) {
+      found.push({
+        format: "bundle",
+        reference: formatReference({ ...target.repository, digest: d.digest }),
+        digest: d.digest,
+        added: true,
+        referrers: source,
+      });
+    }
+  }
+  return found;
 }
 
 function platformName(target: SignTarget): string | undefined {
@@ -121,6 +162,22 @@ export async function signImages(request: SignImagesRequest): Promise<SignImages
   for (const image of resolved) {
     const targets = await signTargets(client, image, request.recursive);
     const signed: SignedTarget[] = [];
+    if (request.external) {
+      await request.external(image, targets);
+      for (const target of targets) {
+        const platform = platformName(target);
+        signed.push({
+          digest: target.descriptor.digest,
+          mediaType: target.descriptor.mediaType,
+          ...(platform ? { platform } : {}),
+          signatures: await findSignatures(client, target, format),
+          verified: false,
+          verification: [],
+        });
+      }
+      images.push({ image, targets: signed, promoted: [] });
+      continue;
+    }
     for (const target of targets) {
       const { digest } = target.descriptor;
       const signatures: PushedSignature[] = [];

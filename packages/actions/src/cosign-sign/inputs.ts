@@ -18,7 +18,7 @@ export const PUBLIC_GOOD = {
   oidcIssuer: "https://token.actions.githubusercontent.com",
 } as const;
 /** cosign v2: v3's defaults write the bundle format bootc/rpm-ostree hosts cannot verify. */
-export const DEFAULT_COSIGN_VERSION = "v2.6.1";
+export const DEFAULT_COSIGN_VERSION = "v2.6.4";
 
 /** Every input of actions/cosign-sign, parsed once. Secrets are kept here and masked by main before any log. */
 export interface CosignSignInputs {

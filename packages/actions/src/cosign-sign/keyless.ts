@@ -13,7 +13,7 @@ import { TrustedRoot } from "@sigstore/protobuf-specs";
 import type { CosignSignInputs } from "./inputs";
 
 /** The trust root keyless signatures are verified against: a `trusted-root` file, or sigstore's public-good root via TUF. */
-async function loadTrustedRoot(path: string | undefined, logger: Logger): Promise<unknown> {
+export async function loadTrustedRoot(path: string | undefined, logger: Logger): Promise<unknown> {
   if (path === undefined) {
     logger.info("trust root: sigstore public-good (TUF)");
     return TrustedRoot.toJSON(await getTrustedRoot());

@@ -12,7 +12,7 @@ import { CredentialStore, RegistryClient } from "@frostyard/oci";
 import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
 import { parseInputs, type CosignSignInputs } from "./inputs";
 import { keylessSigner } from "./keyless";
-import { signWithCosignCli } from "./cosign-cli";
+import { prepareCosignEngine } from "./cosign-cli";
 import { describeSigner, outputsOf, summaryMarkdown } from "./report";
 import { removeSecretDir } from "./secret-dir";
 
@@ -48,14 +48,12 @@ async function main(): Promise<void> {
   }
   const client = new RegistryClient({ logger, credentials, insecureRegistries: inputs.insecureRegistries });
 
-  let report: SignImagesReport;
-  let signerText: ReturnType<ImageSigner["identity"]>;
-  if (inputs.engine === "cosign") {
-    ({ report, identity: signerText } = await signWithCosignCli(inputs, client, logger));
-  } else {
-    const signer = await makeSigner(inputs);
-    signerText = signer.identity();
-    report = await logger.group(`cosign-sign: ${inputs.images.length} image(s), ${inputs.format}`, () =>
+  const engine = inputs.engine === "cosign" ? await prepareCosignEngine(inputs, logger) : undefined;
+  const signer = engine?.signer ?? (await makeSigner(inputs));
+  const signerText = signer.identity();
+  const report: SignImagesReport = await logger.group(
+    `cosign-sign: ${inputs.images.length} image(s), ${inputs.format}, engine ${inputs.engine}`,
+    () =>
       signImages({
         client,
         images: inputs.images,
@@ -65,9 +63,9 @@ async function main(): Promise<void> {
         annotations: inputs.annotations,
         promoteTags: inputs.promoteTags,
         logger,
+        ...(engine ? { external: engine.external } : {}),
       }),
-    );
-  }
+  );
   for (const [name, value] of Object.entries(outputsOf(report))) setOutput(name, value);
   logger.info(`signed by ${describeSigner(signerText)}; verified: ${report.verified}`);
   await writeSummary(summaryMarkdown(report, inputs, signerText));
