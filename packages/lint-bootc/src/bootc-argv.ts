@@ -22,9 +22,10 @@ export interface LintInvocation {
 }
 
 /**
- * The first release of each flag, from bootc's history: warnings and --fatal-warnings arrived with the
- * warning lint type (v1.1.4), --skip with bootc-dev/bootc#1107 (v1.1.5), --no-truncate with
- * bootc-dev/bootc#1324 (v1.2.0). Used only when `--help` says nothing we can read.
+ * The release each flag first shipped in, as far as bootc's history tells (warnings and --fatal-warnings
+ * came with the warning lint type, --skip with bootc-dev/bootc#1107 in February 2025, --no-truncate with
+ * bootc-dev/bootc#1324 in May 2025); the releases are inferred from those merge dates, not read from
+ * release notes. Only a fallback: the bootc's own `container lint --help` decides whenever it answers.
  */
 export const FLAG_SINCE: Record<keyof BootcFeatures, [number, number, number]> = {
   fatalWarnings: [1, 1, 4],

@@ -11,6 +11,7 @@ export interface WalkEntry {
   /** Path of the containing directory under the root, without leading "/" ("" for the root itself). */
   parent: string;
   type: "dir" | "file" | "symlink" | "other";
+  /** Size of a regular file when the walk was asked for sizes; 0 otherwise. */
   size: number;
 }
 
@@ -47,30 +48,41 @@ export function escapeBytes(bytes: Buffer): string {
   return out;
 }
 
+export interface WalkOptions {
+  /** Start below the root at this relative path; default the root itself. */
+  start?: string;
+  /** Fill in `size` for regular files (one lstat each); otherwise it is 0. */
+  sizes?: boolean;
+}
+
 /**
  * Walks `root` depth first in sorted order without following symlinks or leaving its filesystem
  * (bootc's walk is `noxdev` too), handing each entry to `visit`; `visit` returning false stops the walk.
+ * Types come from readdir, so only directories (for their device) and, on request, files are stat'ed.
  */
 export async function walk(
   root: string,
   visit: (entry: WalkEntry) => boolean | void,
-  start = "",
+  options: WalkOptions = {},
 ): Promise<void> {
+  const start = options.start ?? "";
   const top = await lstat(join(root, start));
   const device = top.dev;
   // Paths are kept as bytes: a directory whose name is not UTF-8 must still be entered.
   const visitDir = async (absRaw: Buffer, rel: string): Promise<boolean> => {
-    const names = (await readdir(absRaw, { encoding: "buffer" })).sort(Buffer.compare);
-    for (const name of names) {
+    const dirents = await readdir(absRaw, { encoding: "buffer", withFileTypes: true });
+    dirents.sort((a, b) => Buffer.compare(a.name as unknown as Buffer, b.name as unknown as Buffer));
+    for (const dirent of dirents) {
+      const name = dirent.name as unknown as Buffer;
       const childRaw = Buffer.concat([absRaw, Buffer.from("/"), name]);
-      const info = await lstat(childRaw);
-      const type = info.isDirectory()
+      const type = dirent.isDirectory()
         ? "dir"
-        : info.isFile()
+        : dirent.isFile()
           ? "file"
-          : info.isSymbolicLink()
+          : dirent.isSymbolicLink()
             ? "symlink"
             : "other";
+      const info = type === "dir" || (type === "file" && options.sizes) ? await lstat(childRaw) : undefined;
       const childRel = rel ? `${rel}/${name.toString("utf8")}` : name.toString("utf8");
       const entry = {
         path: `/${childRel}`,
@@ -78,10 +90,10 @@ export async function walk(
         name,
         parent: rel,
         type,
-        size: info.size,
+        size: type === "file" ? (info?.size ?? 0) : 0,
       } as const;
       if (visit(entry) === false) return false;
-      if (type === "dir" && info.dev === device && !(await visitDir(childRaw, childRel))) return false;
+      if (type === "dir" && info?.dev === device && !(await visitDir(childRaw, childRel))) return false;
     }
     return true;
   };

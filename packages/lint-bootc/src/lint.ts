@@ -123,13 +123,15 @@ export async function lint(options: LintOptions): Promise<LintReport> {
   let imageId: string | undefined;
   let bootcMissing = false;
 
-  if (options.image && (engine !== "native" || !options.rootfs)) {
+  // A system extension is not a bootable root: bootc's lints do not apply to it.
+  const useBootc = engine !== "native" && !options.sysext;
+  if (options.image && (useBootc || !options.rootfs)) {
     const source = options.image;
     imageId = await logger.group(`lint-bootc: preparing ${describeSource(source)}`, () =>
       prepareImage(source, podmanOptions),
     );
   }
-  if (imageId && engine !== "native") {
+  if (imageId && useBootc) {
     const probe = await probeBootc(imageId, podmanOptions);
     if (!probe.present) {
       const message = `the image has no bootc (${probe.reason}); bootc container lint cannot run inside it`;
@@ -176,7 +178,7 @@ export async function lint(options: LintOptions): Promise<LintReport> {
     native = await logger.group(`lint-bootc: native checks on ${rootfs}`, () =>
       runNativeChecks(rootfs, nativeOptions),
     );
-  } else if (imageId && (engine === "native" || bootcMissing)) {
+  } else if (imageId && (!useBootc || bootcMissing)) {
     const image = imageId;
     const dir = await mkdtemp(join(options.workDir ?? tmpdir(), "lint-bootc-rootfs-"));
     try {

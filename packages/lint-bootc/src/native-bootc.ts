@@ -189,7 +189,7 @@ export const varLog: NativeCheck = async (root) => {
     (entry) => {
       if (entry.type === "file" && entry.size > 0) files.push(entry.path);
     },
-    "var/log",
+    { start: "var/log", sizes: true },
   );
   return formatItems("Found non-empty logfiles", files.sort()) || undefined;
 };
@@ -210,7 +210,7 @@ export const nonemptyRunTmp: NativeCheck = async (root) => {
       (entry) => {
         found.push(entry.path);
       },
-      dir,
+      { start: dir },
     );
   }
   return formatItems("Found content in runtime-only directories (/run, /tmp)", found) || undefined;

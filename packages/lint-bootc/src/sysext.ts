@@ -116,10 +116,11 @@ export function sysextChecks(options: SysextOptions): Record<string, NativeCheck
         if (entry.type !== "file" && entry.type !== "symlink") return;
         const name = entry.name.toString("utf8");
         if (SECRET_NAMES.some((re) => re.test(name))) found.push(entry.path);
-        else if (entry.type === "file" && KEY_FILE.test(name) && entry.size <= 64 * 1024)
-          keyFiles.push(entry);
+        else if (entry.type === "file" && KEY_FILE.test(name)) keyFiles.push(entry);
       });
       for (const file of keyFiles) {
+        // A PEM private key is small; a large .pem is a certificate bundle, not worth reading whole.
+        if ((await lstat(file.raw)).size > 64 * 1024) continue;
         if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(await readFile(file.raw, "latin1")))
           found.push(file.path);
       }
@@ -144,7 +145,7 @@ export function sysextChecks(options: SysextOptions): Record<string, NativeCheck
             content = true;
             return false;
           },
-          top,
+          { start: top },
         );
       }
       return content ? undefined : "The extension holds nothing besides its extension-release";
