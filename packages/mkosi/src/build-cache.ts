@@ -8,7 +8,11 @@ import { basename, dirname, join } from "node:path";
  * files (the action hands over one archive), restored to where they were saved from.
  */
 export interface BuildCache {
-  /** Restores the entry of `key`, else the newest whose key starts with a restore key (in order); returns the key restored. */
+  /**
+   * Restores the entry of `key`, else the newest whose key starts with a restore key (in order), to `paths`;
+   * returns the key restored. The GitHub cache also needs the same paths as at save time (they are part of
+   * its cache version), so callers keep them stable across runs.
+   */
   restore(key: string, restoreKeys: readonly string[], paths: readonly string[]): Promise<string | undefined>;
   /** Saves `paths` under `key`; an existing entry of that key is kept (keys are immutable, as on GitHub). */
   save(key: string, paths: readonly string[]): Promise<void>;
@@ -75,12 +79,12 @@ export class LocalDirectoryCache implements BuildCache {
     const chosen = chooseEntry(key, restoreKeys, entries);
     if (chosen === undefined) return undefined;
     const entry = entries.find((e) => e.key === chosen)!;
+    // Files go back by position, not by the path they were saved from: a run's work directory may differ.
+    if (entry.files.length !== paths.length) return undefined;
     const dir = join(this.root, entryName(chosen));
-    for (const path of paths) {
-      const file = entry.files.find((f) => f.path === path);
-      if (!file) return undefined;
+    for (const [index, path] of paths.entries()) {
       await mkdir(dirname(path), { recursive: true });
-      await copyFile(join(dir, file.stored), path);
+      await copyFile(join(dir, entry.files[index]!.stored), path);
     }
     return chosen;
   }
