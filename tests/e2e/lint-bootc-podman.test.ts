@@ -165,6 +165,47 @@ describe.skipIf(skip)("lint-bootc with real podman and a stand-in bootc", () => 
     expect(report.warningsFatal).toBe(true);
   });
 
+  test("auto with an image and a rootfs: bootc in the image, native checks on the rootfs, merged", async () => {
+    const logger = recordingLogger();
+    const rootfs = join(scratch, "root-nobootc"); // /var/run is a directory there
+    const report = await lint({
+      image: parseImageSource(image("warn")),
+      rootfs,
+      engine: "auto",
+      fatalWarnings: false,
+      skip: [],
+      logger,
+      podmanEnv: env,
+    });
+    expect(report.bootc?.version).toBe("bootc 1.13.0");
+    expect(report.native?.root).toBe(rootfs);
+    expect(report.failures.map((f) => [f.lint, f.source])).toEqual([["var-run", "native"]]);
+    // sysusers, var-log, var-tmpfiles from bootc; the native run found no warning of its own on that root.
+    expect(report.warnings.map((f) => [f.lint, f.source])).toEqual([
+      ["sysusers", "bootc"],
+      ["var-log", "bootc"],
+      ["var-tmpfiles", "bootc"],
+    ]);
+    expect(report.passed).toBe(false);
+  });
+
+  test("a sysext given as an image is never handed to bootc: the sysext rules run on the unpacked image", async () => {
+    const logger = recordingLogger();
+    const report = await lint({
+      image: parseImageSource(image("warn")),
+      engine: "auto",
+      fatalWarnings: false,
+      skip: [],
+      sysext: { requiredPaths: ["/usr/bin/bootc"] },
+      logger,
+      podmanEnv: env,
+    });
+    expect(report.bootc).toBeUndefined();
+    expect(report.native?.root).toBe("<image>");
+    expect(report.failures.map((f) => f.lint)).toEqual(["sysext-layout", "sysext-release"]);
+    expect(report.native?.passed).toEqual(["sysext-secrets", "sysext-required-paths", "sysext-nonempty"]);
+  });
+
   test("prepareImage: a local name is used as is; a registry image and an OCI layout are pulled to an ID", async () => {
     const logger = recordingLogger();
     expect(await prepareImage(parseImageSource(`containers-storage:${image("warn")}`), { logger, env })).toBe(

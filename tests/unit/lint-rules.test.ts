@@ -143,7 +143,7 @@ const finding = (lint: string, source: Finding["source"]): Finding => ({
 describe("merging bootc and native findings", () => {
   test.each([
     {
-      name: "bootc is the authority for its own lints; native sysext findings are added",
+      name: "the union; a lint both report is listed once, as bootc worded it",
       bootc: { failures: [finding("var-run", "bootc")], warnings: [] },
       native: {
         failures: [finding("var-run", "native"), finding("sysext-secrets", "native")],
@@ -151,7 +151,15 @@ describe("merging bootc and native findings", () => {
       },
       skip: [],
       failures: ["var-run (bootc)", "sysext-secrets (native)"],
-      warnings: [],
+      warnings: ["var-log (native)"],
+    },
+    {
+      name: "a lint bootc reports as a warning replaces the native failure of the same name",
+      bootc: { failures: [], warnings: [finding("sysusers", "bootc")] },
+      native: { failures: [], warnings: [finding("sysusers", "native"), finding("nonempty-boot", "native")] },
+      skip: [],
+      failures: [],
+      warnings: ["sysusers (bootc)", "nonempty-boot (native)"],
     },
     {
       name: "native alone keeps everything",

@@ -2,7 +2,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InputError, type Logger } from "@frostyard/kit";
-import { BOOTC_LINTS } from "./catalog";
 import type { Finding } from "./findings";
 import { describeSource, type ImageSource } from "./image-source";
 import { runNativeChecks, type NativeReport } from "./native";
@@ -53,8 +52,6 @@ export interface LintReport {
   notes: string[];
 }
 
-const BOOTC_NAMES = new Set(BOOTC_LINTS.map((r) => r.name));
-
 /** bootc's own runtime errors ("Unexpected runtime error running lint kernel: …") as failures of that lint. */
 export function runtimeErrorFindings(
   parsed: ParsedLintOutput,
@@ -76,9 +73,8 @@ export function runtimeErrorFindings(
 }
 
 /**
- * Merges bootc's findings with native ones. bootc is the authority for its own lints: a native finding
- * for a lint bootc ran is dropped. Findings for skipped lints are dropped too (when the bootc inside could
- * not be told to skip them).
+ * Merges bootc's findings with native ones: the union, where a lint both report appears once, as bootc
+ * worded it. Findings for skipped lints are dropped (the bootc inside may not have been able to skip them).
  */
 export function mergeFindings(
   bootc: { failures: Finding[]; warnings: Finding[] } | undefined,
@@ -86,7 +82,8 @@ export function mergeFindings(
   skip: readonly string[],
 ): { failures: Finding[]; warnings: Finding[] } {
   const skipped = new Set(skip);
-  const keepNative = (f: Finding) => !(bootc && BOOTC_NAMES.has(f.lint));
+  const byBootc = new Set([...(bootc?.failures ?? []), ...(bootc?.warnings ?? [])].map((f) => f.lint));
+  const keepNative = (f: Finding) => !byBootc.has(f.lint);
   const failures = [...(bootc?.failures ?? []), ...(native?.failures.filter(keepNative) ?? [])];
   const warnings = [...(bootc?.warnings ?? []), ...(native?.warnings.filter(keepNative) ?? [])];
   return {
@@ -194,8 +191,10 @@ export async function lint(options: LintOptions): Promise<LintReport> {
     }
   }
 
-  if (bootc && native && !options.sysext)
-    notes.push("bootc's results stand for its own lints; native findings for them were not added");
+  if (bootc && native)
+    notes.push(
+      "bootc's and the native findings are merged; a lint both reported is listed once, as bootc worded it",
+    );
   const { failures, warnings } = mergeFindings(bootc?.parsed, native, options.skip);
   const warningsFatal = options.fatalWarnings && warnings.length > 0;
   return {
