@@ -10,15 +10,12 @@ import {
   BUNDLE_ANNOTATION,
   CERTIFICATE_ANNOTATION,
   CHAIN_ANNOTATION,
-  fetchActionsIdToken,
   fetchBundles,
   fetchLegacySignatures,
-  jwtClaims,
-  keylessSigner,
-  keylessVerifier,
   signImages,
   verifyInRegistry,
 } from "@frostyard/cosign";
+import { fetchActionsIdToken, jwtClaims, keylessSigner, keylessVerifier } from "@frostyard/cosign/keyless";
 import { CredentialStore, parseReference, RegistryClient, withTag } from "@frostyard/oci";
 import { IMAGE_TOOLS, pushTestImage } from "../helpers/images";
 import { startRegistry, type TestRegistry } from "../helpers/registry";

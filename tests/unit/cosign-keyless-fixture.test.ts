@@ -1,13 +1,8 @@
 import { createHash, createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import {
-  CHAIN_ANNOTATION,
-  keylessVerifier,
-  legacyLayerToBundle,
-  parseContainersImageSignature,
-  type KeylessPolicy,
-} from "@frostyard/cosign";
+import { CHAIN_ANNOTATION, parseContainersImageSignature } from "@frostyard/cosign";
+import { keylessVerifier, legacyLayerToBundle, type KeylessPolicy } from "@frostyard/cosign/keyless";
 import { sha256Digest } from "@frostyard/oci";
 
 /**

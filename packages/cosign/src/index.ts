@@ -17,5 +17,4 @@ export * from "./promote";
 export * from "./registry-sign";
 export * from "./registry-verify";
 export * from "./sign-images";
-export * from "./keyless";
 export * from "./cosign-cli";

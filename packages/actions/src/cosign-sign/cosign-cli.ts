@@ -15,10 +15,6 @@ import {
   cosignEnv,
   cosignSignArgs,
   dockerConfigJson,
-  expectedIdentity,
-  fetchActionsIdToken,
-  jwtClaims,
-  keylessVerifier,
   keySigner,
   loadCosignPrivateKey,
   resolveKeySource,
@@ -27,7 +23,6 @@ import {
 } from "@frostyard/cosign";
 import { allowsPlainHttp, repositoryName } from "@frostyard/oci";
 import { PUBLIC_GOOD, type CosignSignInputs } from "./inputs";
-import { loadTrustedRoot } from "./keyless";
 import { makeSecretDir } from "./secret-dir";
 
 export interface CosignEngine {
@@ -60,6 +55,9 @@ export async function prepareCosignEngine(inputs: CosignSignInputs, logger: Logg
     );
     keyEnv = { pem: source.pem, password: inputs.password };
   } else {
+    const { expectedIdentity, fetchActionsIdToken, jwtClaims, keylessVerifier } =
+      await import("@frostyard/cosign/keyless");
+    const { loadTrustedRoot } = await import("./keyless");
     const idToken = await fetchActionsIdToken(process.env);
     logger.setSecret(idToken);
     const claims = jwtClaims(idToken);

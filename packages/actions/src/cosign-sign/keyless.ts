@@ -1,16 +1,19 @@
 import { readFile } from "node:fs/promises";
 import { InputError, type Logger } from "@frostyard/kit";
+import type { ImageSigner } from "@frostyard/cosign";
 import {
   expectedIdentity,
   fetchActionsIdToken,
   jwtClaims,
   keylessSigner as makeKeylessSigner,
   keylessVerifier,
-  type ImageSigner,
-} from "@frostyard/cosign";
+} from "@frostyard/cosign/keyless";
 import { getTrustedRoot } from "@sigstore/tuf";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import type { CosignSignInputs } from "./inputs";
+
+// Loaded only for keyless signing (main and cosign-cli import this module dynamically): sigstore-js and
+// TUF are most of the bundle, and key-based runs should not pay their start-up time.
 
 /** The trust root keyless signatures are verified against: a `trusted-root` file, or sigstore's public-good root via TUF. */
 export async function loadTrustedRoot(path: string | undefined, logger: Logger): Promise<unknown> {

@@ -11,14 +11,13 @@ import {
 import { CredentialStore, RegistryClient } from "@frostyard/oci";
 import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
 import { parseInputs, type CosignSignInputs } from "./inputs";
-import { keylessSigner } from "./keyless";
 import { prepareCosignEngine } from "./cosign-cli";
 import { describeSigner, outputsOf, summaryMarkdown } from "./report";
 import { removeSecretDir } from "./secret-dir";
 
 async function makeSigner(inputs: CosignSignInputs): Promise<ImageSigner> {
   const logger = coreLogger;
-  if (inputs.key === undefined) return keylessSigner(inputs, logger);
+  if (inputs.key === undefined) return (await import("./keyless")).keylessSigner(inputs, logger);
   const source = await resolveKeySource(inputs.key, process.env, "key");
   maskSecrets(logger, [source.pem]);
   const key = await loadCosignPrivateKey(source, inputs.password, { key: "key", password: "password" });

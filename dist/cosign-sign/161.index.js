@@ -1,0 +1,400 @@
+export const id = 161;
+export const ids = [161,367];
+export const modules = {
+
+/***/ 1161:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+__webpack_require__.r(__webpack_exports__);
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   keylessSigner: () => (/* binding */ keylessSigner),
+/* harmony export */   loadTrustedRoot: () => (/* binding */ loadTrustedRoot)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _frostyard_kit__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1911);
+/* harmony import */ var _frostyard_cosign_keyless__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(7367);
+/* harmony import */ var _sigstore_tuf__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(4423);
+/* harmony import */ var _sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(9654);
+/* harmony import */ var _sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__webpack_require__.n(_sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_4__);
+
+
+
+
+
+// Loaded only for keyless signing (main and cosign-cli import this module dynamically): sigstore-js and
+// TUF are most of the bundle, and key-based runs should not pay their start-up time.
+/** The trust root keyless signatures are verified against: a `trusted-root` file, or sigstore's public-good root via TUF. */
+async function loadTrustedRoot(path, logger) {
+    if (path === undefined) {
+        logger.info("trust root: sigstore public-good (TUF)");
+        return _sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_4__.TrustedRoot.toJSON(await (0,_sigstore_tuf__WEBPACK_IMPORTED_MODULE_3__.getTrustedRoot)());
+    }
+    try {
+        const root = JSON.parse(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile)(path, "utf8"));
+        logger.info(`trust root: ${path}`);
+        return root;
+    }
+    catch (error) {
+        throw new _frostyard_kit__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz("trusted-root", `${path} cannot be read as JSON (${error.message})`, "a sigstore trusted_root.json");
+    }
+}
+/**
+ * Keyless signing: the job's OIDC token (audience sigstore) → Fulcio → Rekor. The signatures are then
+ * verified for the identity the inputs name, or by default the workflow's own identity from the token.
+ */
+async function keylessSigner(inputs, logger) {
+    const idToken = await (0,_frostyard_cosign_keyless__WEBPACK_IMPORTED_MODULE_2__.fetchActionsIdToken)(process.env);
+    logger.setSecret(idToken);
+    const claims = (0,_frostyard_cosign_keyless__WEBPACK_IMPORTED_MODULE_2__.jwtClaims)(idToken);
+    const identity = inputs.certificateIdentityRegexp === undefined
+        ? (inputs.certificateIdentity ?? (0,_frostyard_cosign_keyless__WEBPACK_IMPORTED_MODULE_2__.expectedIdentity)(claims))
+        : undefined;
+    const trustedRoot = await loadTrustedRoot(inputs.trustedRoot, logger);
+    const verifier = (0,_frostyard_cosign_keyless__WEBPACK_IMPORTED_MODULE_2__.keylessVerifier)(trustedRoot, {
+        ...(identity !== undefined ? { identity } : {}),
+        ...(inputs.certificateIdentityRegexp !== undefined
+            ? { identityRegexp: inputs.certificateIdentityRegexp }
+            : {}),
+        issuer: inputs.certificateOidcIssuer,
+    });
+    logger.info(`keyless: Fulcio ${inputs.fulcioUrl}, Rekor ${inputs.rekorUrl}`);
+    return (0,_frostyard_cosign_keyless__WEBPACK_IMPORTED_MODULE_2__/* .keylessSigner */ .ln)({
+        idToken,
+        fulcioUrl: inputs.fulcioUrl,
+        rekorUrl: inputs.rekorUrl,
+        verifier,
+    });
+}
+
+
+/***/ }),
+
+/***/ 7367:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   expectedIdentity: () => (/* binding */ expectedIdentity),
+/* harmony export */   fetchActionsIdToken: () => (/* binding */ fetchActionsIdToken),
+/* harmony export */   jwtClaims: () => (/* binding */ jwtClaims),
+/* harmony export */   keylessVerifier: () => (/* binding */ keylessVerifier),
+/* harmony export */   ln: () => (/* binding */ keylessSigner)
+/* harmony export */ });
+/* unused harmony exports SIGSTORE_AUDIENCE, ID_TOKEN_PERMISSION_HINT, requestSigningCertificate, rekorBundleAnnotation, legacyLayerToBundle */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _sigstore_bundle__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1040);
+/* harmony import */ var _sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(9654);
+/* harmony import */ var _sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(_sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(5179);
+/* harmony import */ var _sigstore_verify__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4187);
+/* harmony import */ var _frostyard_kit__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(1911);
+/* harmony import */ var _constants__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(9224);
+/* harmony import */ var _key_bundle__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(243);
+/* harmony import */ var _verify__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(1608);
+
+
+
+
+
+
+
+
+
+/** The audience Fulcio accepts Actions tokens for. */
+const SIGSTORE_AUDIENCE = "sigstore";
+const ID_TOKEN_PERMISSION_HINT = "add `permissions: id-token: write` to the job (or workflow) so the runner can issue an OIDC token";
+/**
+ * Requests the job's OIDC token from the Actions runtime (what `core.getIDToken` does), for `audience`.
+ * Without the runtime variables, which the runner sets only under `id-token: write`, it fails at once with
+ * how to fix it.
+ */
+async function fetchActionsIdToken(env, options = {}) {
+    const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+    const token = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+    if (!url || !token) {
+        throw new _frostyard_kit__WEBPACK_IMPORTED_MODULE_5__/* .InputError */ .dz("key", "is empty, so signing is keyless, but the job has no OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN are not set)", `${ID_TOKEN_PERMISSION_HINT}, or give a cosign key`);
+    }
+    const request = new URL(url);
+    request.searchParams.set("audience", options.audience ?? SIGSTORE_AUDIENCE);
+    const response = await (options.fetch ?? fetch)(request, {
+        headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+    });
+    if (!response.ok) {
+        throw new Error(`the Actions OIDC token request answered HTTP ${response.status}; ${ID_TOKEN_PERMISSION_HINT}`);
+    }
+    const body = (await response.json());
+    if (typeof body.value !== "string" || body.value.split(".").length !== 3) {
+        throw new Error("the Actions OIDC token response has no JWT in 'value'");
+    }
+    return body.value;
+}
+/** The claims of a JWT, not verified (Fulcio verifies the token; we only read who we are). */
+function jwtClaims(token) {
+    const part = token.split(".")[1];
+    if (!part)
+        throw new Error("the OIDC token is not a JWT");
+    try {
+        return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+    }
+    catch {
+        throw new Error("the OIDC token's claims are not JSON");
+    }
+}
+/**
+ * The certificate identity Fulcio gives an Actions token: the workflow that ran, as
+ * `https://github.com/<job_workflow_ref>`; for other issuers the email or subject claim.
+ */
+function expectedIdentity(claims) {
+    if (typeof claims.job_workflow_ref === "string")
+        return `https://github.com/${claims.job_workflow_ref}`;
+    if (typeof claims.email === "string")
+        return claims.email;
+    if (typeof claims.sub === "string")
+        return claims.sub;
+    throw new Error("the OIDC token has no job_workflow_ref, email or sub claim to name the signer");
+}
+function splitPemCertificates(text) {
+    return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
+}
+/**
+ * Asks Fulcio for a certificate over an ephemeral public key, proving possession by signing the token's
+ * subject (Fulcio's v2 `signingCert`). Returns the chain as PEM, leaf first.
+ */
+async function requestSigningCertificate(request) {
+    const claims = jwtClaims(request.idToken);
+    const subject = String(claims.email ?? claims.sub ?? "");
+    const proof = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.sign)("sha256", Buffer.from(subject), { key: request.privateKey, dsaEncoding: "der" });
+    const response = await (request.fetch ?? fetch)(`${request.fulcioUrl}/api/v2/signingCert`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({
+            credentials: { oidcIdentityToken: request.idToken },
+            publicKeyRequest: {
+                publicKey: { algorithm: "ECDSA", content: request.publicKey.export({ type: "spki", format: "pem" }) },
+                proofOfPossession: proof.toString("base64"),
+            },
+        }),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+        throw new Error(`Fulcio at ${request.fulcioUrl} refused the certificate request (HTTP ${response.status}): ${text.slice(0, 300)}`);
+    }
+    const body = JSON.parse(text);
+    const chain = (body.signedCertificateEmbeddedSct ?? body.signedCertificateDetachedSct)?.chain?.certificates;
+    if (!chain || chain.length === 0)
+        throw new Error(`Fulcio at ${request.fulcioUrl} answered without a certificate chain`);
+    return chain.flatMap(splitPemCertificates);
+}
+/** cosign's `dev.sigstore.cosign/bundle` annotation: the Rekor SET and the entry it signs, in Go's field order. */
+function rekorBundleAnnotation(entry) {
+    if (!entry.inclusionPromise)
+        throw new Error("the Rekor entry has no signed entry timestamp");
+    return JSON.stringify({
+        SignedEntryTimestamp: Buffer.from(entry.inclusionPromise.signedEntryTimestamp).toString("base64"),
+        Payload: {
+            body: Buffer.from(entry.canonicalizedBody).toString("base64"),
+            integratedTime: Number(entry.integratedTime),
+            logIndex: Number(entry.logIndex),
+            logID: Buffer.from(entry.logId.keyId).toString("hex"),
+        },
+    });
+}
+/**
+ * A sigstore bundle (v0.1, message signature) rebuilt from a keyless `.sig` layer's annotations, so
+ * sigstore-js can check certificate chain, SCT and Rekor SET exactly as for any bundle.
+ */
+function legacyLayerToBundle(payload, annotations) {
+    const certificate = annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .CERTIFICATE_ANNOTATION */ .oZ];
+    const rekor = annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .BUNDLE_ANNOTATION */ .j2];
+    const signature = annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .SIGNATURE_ANNOTATION */ .ZB];
+    if (!certificate || !rekor || !signature) {
+        throw new Error(`a keyless signature needs the ${_constants__WEBPACK_IMPORTED_MODULE_8__/* .CERTIFICATE_ANNOTATION */ .oZ}, ${_constants__WEBPACK_IMPORTED_MODULE_8__/* .BUNDLE_ANNOTATION */ .j2} and ${_constants__WEBPACK_IMPORTED_MODULE_8__/* .SIGNATURE_ANNOTATION */ .ZB} annotations`);
+    }
+    const leaf = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(certificate);
+    const set = JSON.parse(rekor);
+    const body = JSON.parse(Buffer.from(set.Payload.body, "base64").toString("utf8"));
+    return {
+        mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
+        verificationMaterial: {
+            x509CertificateChain: { certificates: [{ rawBytes: leaf.raw.toString("base64") }] },
+            tlogEntries: [
+                {
+                    logIndex: String(set.Payload.logIndex),
+                    logId: { keyId: Buffer.from(set.Payload.logID, "hex").toString("base64") },
+                    kindVersion: { kind: body.kind, version: body.apiVersion },
+                    integratedTime: String(set.Payload.integratedTime),
+                    inclusionPromise: { signedEntryTimestamp: set.SignedEntryTimestamp },
+                    inclusionProof: undefined,
+                    canonicalizedBody: set.Payload.body,
+                },
+            ],
+            timestampVerificationData: undefined,
+        },
+        messageSignature: {
+            messageDigest: { algorithm: "SHA2_256", digest: (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)("sha256").update(payload).digest("base64") },
+            signature,
+        },
+    };
+}
+function identityProblem(identity, policy) {
+    if (identity === undefined)
+        return "the certificate names no identity";
+    if (policy.identity !== undefined && identity !== policy.identity) {
+        return `certificate identity ${identity} is not the expected ${policy.identity}`;
+    }
+    if (policy.identityRegexp !== undefined && !new RegExp(policy.identityRegexp).test(identity)) {
+        return `certificate identity ${identity} does not match ${policy.identityRegexp}`;
+    }
+    return undefined;
+}
+/**
+ * Keyless verification against a sigstore trust root: the certificate chains to a trusted Fulcio CA with a
+ * valid SCT, the signature and Rekor's signed entry timestamp verify (sigstore-js's Verifier), the
+ * certificate names the expected issuer and identity, and then, for `.sig` layers, the payload's digest and
+ * repository as a host checks them.
+ */
+function keylessVerifier(trustedRoot, policy) {
+    const verifier = new _sigstore_verify__WEBPACK_IMPORTED_MODULE_4__/* .Verifier */ .BL((0,_sigstore_verify__WEBPACK_IMPORTED_MODULE_4__/* .toTrustMaterial */ .jO)(_sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_2__.TrustedRoot.fromJSON(trustedRoot)), {
+        tlogThreshold: 1,
+        ctlogThreshold: 1,
+    });
+    const check = (bundle, artifact) => {
+        try {
+            const signer = verifier.verify((0,_sigstore_verify__WEBPACK_IMPORTED_MODULE_4__/* .toSignedEntity */ .DC)((0,_sigstore_bundle__WEBPACK_IMPORTED_MODULE_1__.bundleFromJSON)(bundle), artifact), {
+                extensions: { issuer: policy.issuer },
+            });
+            return identityProblem(signer.identity?.subjectAlternativeName, policy);
+        }
+        catch (error) {
+            return error.message;
+        }
+    };
+    return {
+        legacy: async (candidates, expected) => {
+            const problems = [];
+            let accepted = 0;
+            for (const candidate of candidates) {
+                if (candidate.mediaType !== _constants__WEBPACK_IMPORTED_MODULE_8__/* .SIMPLE_SIGNING_MEDIA_TYPE */ .$r ||
+                    !candidate.annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .CERTIFICATE_ANNOTATION */ .oZ])
+                    continue;
+                let problem;
+                try {
+                    problem = check(legacyLayerToBundle(candidate.payload, candidate.annotations), Buffer.from(candidate.payload));
+                }
+                catch (error) {
+                    problem = error.message;
+                }
+                if (problem === undefined) {
+                    const leaf = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(candidate.annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .CERTIFICATE_ANNOTATION */ .oZ]);
+                    const outcome = (0,_verify__WEBPACK_IMPORTED_MODULE_7__/* .verifySignedPayload */ .Or)(candidate.payload, candidate.annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .SIGNATURE_ANNOTATION */ .ZB] ?? "", leaf.publicKey, {
+                        digest: (0,_verify__WEBPACK_IMPORTED_MODULE_7__/* .digestRule */ .ZT)(expected.manifestDigest),
+                        identity: (0,_verify__WEBPACK_IMPORTED_MODULE_7__/* .repositoryRule */ .jG)(expected.repository),
+                    });
+                    if (!outcome.ok)
+                        problem = outcome.message;
+                }
+                if (problem === undefined)
+                    accepted++;
+                else
+                    problems.push(problem);
+            }
+            if (accepted > 0)
+                return { ok: true, message: `${accepted} keyless signature(s) accepted` };
+            return {
+                ok: false,
+                message: problems.length === 0
+                    ? "a signature was required, but no keyless signature exists"
+                    : `no keyless signature accepted: ${problems.join("; ")}`,
+            };
+        },
+        bundle: async (bytes, expected) => {
+            let serialized;
+            try {
+                serialized = JSON.parse(Buffer.from(bytes).toString("utf8"));
+            }
+            catch (error) {
+                return { ok: false, message: `the bundle is not JSON (${error.message})` };
+            }
+            const problem = check(serialized);
+            if (problem)
+                return { ok: false, message: problem };
+            const statement = JSON.parse(Buffer.from(serialized.dsseEnvelope?.payload ?? "", "base64").toString() || "{}");
+            const [algorithm, hex] = expected.manifestDigest.split(":");
+            const matches = (statement.subject ?? []).some((s) => algorithm !== undefined && s.digest?.[algorithm] === hex);
+            return matches
+                ? { ok: true, message: "keyless bundle verified" }
+                : { ok: false, message: `no statement subject has digest ${expected.manifestDigest}` };
+        },
+    };
+}
+/** A sigstore-js Signer over our ephemeral key and the Fulcio certificate we already hold. */
+function certificateSigner(privateKey, certificatePem) {
+    return {
+        sign: async (data) => ({
+            signature: (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.sign)("sha256", data, { key: privateKey, dsaEncoding: "der" }),
+            key: { $case: "x509Certificate", certificate: certificatePem },
+        }),
+    };
+}
+/**
+ * Keyless signing as `cosign sign` does it: one ephemeral P-256 key and one Fulcio certificate for the run,
+ * each signature logged in Rekor. Legacy layers carry the certificate, chain and Rekor bundle annotations;
+ * the bundle format is a DSSE sigstore bundle built by sigstore-js.
+ */
+async function keylessSigner(options) {
+    const { privateKey, publicKey } = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.generateKeyPairSync)("ec", { namedCurve: "prime256v1" });
+    const chain = await requestSigningCertificate({
+        fulcioUrl: options.fulcioUrl,
+        idToken: options.idToken,
+        privateKey,
+        publicKey,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const [leaf, ...rest] = chain;
+    const certificate = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(leaf);
+    const claims = jwtClaims(options.idToken);
+    const identity = {
+        kind: "keyless",
+        identity: /URI:([^,]+)/.exec(certificate.subjectAltName ?? "")?.[1] ??
+            /email:([^,]+)/.exec(certificate.subjectAltName ?? "")?.[1] ??
+            expectedIdentity(claims),
+        issuer: String(claims.iss ?? ""),
+    };
+    const signer = certificateSigner(privateKey, leaf);
+    const rekor = new _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__/* .RekorWitness */ .fU({ rekorBaseURL: options.rekorUrl });
+    // DSSE bundles are logged as `intoto` entries (what cosign v2 attest writes): Rekor stores their
+    // signatures as given, which every Rekor, including sigstore-js's mock, answers the same way.
+    const dsseRekor = new _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__/* .RekorWitness */ .fU({ rekorBaseURL: options.rekorUrl, entryType: "intoto" });
+    return {
+        identity: () => identity,
+        legacy: async (payload) => {
+            const bundle = await new _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__/* .MessageSignatureBundleBuilder */ .z3({ signer, witnesses: [rekor] }).create({
+                data: payload,
+            });
+            const entry = bundle.verificationMaterial.tlogEntries[0];
+            if (!entry)
+                throw new Error(`Rekor at ${options.rekorUrl} returned no log entry`);
+            return {
+                signatureB64: Buffer.from(bundle.content.messageSignature.signature).toString("base64"),
+                certificate: leaf,
+                chain: rest.join(""),
+                bundle: rekorBundleAnnotation(entry),
+            };
+        },
+        bundle: async (manifestDigest, annotations) => {
+            const statement = (0,_key_bundle__WEBPACK_IMPORTED_MODULE_6__/* .imageSignatureStatement */ .l6)(manifestDigest, annotations);
+            const bundle = await new _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__/* .DSSEBundleBuilder */ .VV({ signer, witnesses: [dsseRekor] }).create({
+                data: statement,
+                type: _constants__WEBPACK_IMPORTED_MODULE_8__/* .IN_TOTO_PAYLOAD_TYPE */ .T4,
+            });
+            return Buffer.from(JSON.stringify((0,_sigstore_bundle__WEBPACK_IMPORTED_MODULE_1__.bundleToJSON)(bundle)));
+        },
+        verifier: () => options.verifier,
+    };
+}
+
+
+/***/ })
+
+};
