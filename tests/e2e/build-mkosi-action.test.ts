@@ -1,0 +1,274 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { containersConfig, type ContainersConfig } from "../helpers/containers";
+import { startRegistry, type TestRegistry } from "../helpers/registry";
+import { repoRoot, runBuiltAction, type ActionRun } from "../helpers/run-action";
+import {
+  ensureToolbox,
+  toolboxUnavailable,
+  TOOLBOX_BUILD_TIMEOUT_MS,
+  type Toolbox,
+} from "../helpers/toolbox";
+import { missingTools } from "../helpers/tools";
+
+/**
+ * actions/build-mkosi end to end through the local runner: mkosi 25.3 from the trixie toolbox (its `mkosi`
+ * wrapper first on PATH, `mkosi-ref: system`) builds tests/fixtures/mkosi/project, the action packages the
+ * rootfs and pushes it to a real registry with password auth, podman pulls and runs it. One cold build is
+ * shared by the assertions; the warm run and the failure cases reuse its cache.
+ */
+
+const run = promisify(execFile);
+const skip =
+  toolboxUnavailable() || missingTools("docker-registry", "skopeo", "podman", "runc", "tar", "zstd");
+const CREDENTIALS = { user: "builder", password: "reg-pass-5c1f0e" };
+const SECRET = "tok-9d8c7b6a5f4e3d2c1b0a";
+const EPOCH = "1735689600";
+
+/** mkosi's default apt sources include a debug archive the mirror may refuse; point it at the host's mirror. */
+export async function writeSandboxSources(project: string): Promise<void> {
+  const sources = await readFile("/etc/apt/sources.list.d/debian.sources", "utf8");
+  const mirror = /^URIs:\s*(\S+)/m.exec(sources)?.[1];
+  if (!mirror) throw new Error("no URIs: line in /etc/apt/sources.list.d/debian.sources");
+  const dir = join(project, "mkosi.sandbox/etc/apt/sources.list.d");
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, "mkosi.sources"),
+    `Types: deb\nURIs: ${mirror}\nSuites: trixie trixie-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
+  );
+}
+
+describe.skipIf(skip)(
+  "actions/build-mkosi through the local runner with mkosi 25 and a real registry",
+  () => {
+    let toolbox: Toolbox;
+    let scratch: string;
+    let project: string;
+    let registry: TestRegistry;
+    let containers: ContainersConfig;
+    let cold: ActionRun;
+
+    const env = () => ({
+      ...toolbox.env,
+      FROSTYARD_TOOLBOX_BINDS: scratch,
+      FROSTYARD_TOOLBOX_ENV: "FROSTYARD_GREETING,FROSTYARD_TOKEN,FROSTYARD_FAIL",
+      FROSTYARD_BUILD_CACHE: join(scratch, "build-cache"),
+    });
+    const baseInputs = () => ({
+      directory: project,
+      profiles: "extra",
+      "mkosi-ref": "system",
+      "work-directory": join(scratch, "work"),
+      "source-date-epoch": EPOCH,
+      environment: "FROSTYARD_GREETING=hello from the runner",
+      "secret-environment": `FROSTYARD_TOKEN=${SECRET}`,
+      image: `${registry.host}/os/test`,
+      "registry-username": CREDENTIALS.user,
+      "registry-password": CREDENTIALS.password,
+    });
+    const action = (inputs: Record<string, string>) =>
+      runBuiltAction("build-mkosi", { workdir: scratch, env: env(), inputs, timeoutMs: 600_000 });
+    const podman = (...args: string[]) =>
+      run("podman", args, { env: { ...process.env, ...containers.env }, maxBuffer: 16 * 1024 * 1024 });
+    const registryTags = async (repository: string) => {
+      const auth = Buffer.from(`${CREDENTIALS.user}:${CREDENTIALS.password}`).toString("base64");
+      const response = await fetch(`${registry.url}/v2/${repository}/tags/list`, {
+        headers: { authorization: `Basic ${auth}` },
+      });
+      if (response.status === 404) return [];
+      return ((await response.json()) as { tags: string[] | null }).tags ?? [];
+    };
+
+    beforeAll(async () => {
+      toolbox = await ensureToolbox();
+      scratch = await mkdtemp(join(tmpdir(), "frostyard-build-mkosi-"));
+      project = join(scratch, "project");
+      await cp(join(repoRoot, "tests/fixtures/mkosi/project"), project, { recursive: true });
+      await writeSandboxSources(project);
+      [registry, containers] = await Promise.all([
+        startRegistry({ htpasswd: CREDENTIALS }),
+        containersConfig({}),
+      ]);
+      containers.env.REGISTRY_AUTH_FILE = join(containers.dir, "auth.json");
+      await writeFile(
+        containers.env.REGISTRY_AUTH_FILE,
+        JSON.stringify({
+          auths: {
+            [registry.host]: {
+              auth: Buffer.from(`${CREDENTIALS.user}:${CREDENTIALS.password}`).toString("base64"),
+            },
+          },
+        }),
+      );
+      cold = await action({ ...baseInputs(), "image-version": "1.0", push: "true", tags: "candidate" });
+    }, TOOLBOX_BUILD_TIMEOUT_MS + 600_000);
+
+    afterAll(async () => {
+      if (containers) {
+        await podman("rmi", "--all", "--force").catch(() => {});
+        await containers.cleanup();
+      }
+      await registry?.stop();
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    });
+
+    test("cold run: builds, packages, pushes; outputs agree with the registry; cache missed then saved in post", async () => {
+      expect(cold.annotations.filter((a) => a.level === "error")).toEqual([]);
+      expect(cold.failed).toBe(false);
+      const digest = cold.outputs.digest ?? "";
+      expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(cold.outputs.image).toBe(`${registry.host}/os/test@${digest}`);
+      expect(JSON.parse(cold.outputs.tags ?? "")).toEqual(["1.0", "candidate"]);
+      expect(cold.outputs["image-version"]).toBe("1.0");
+      const rootfs = cold.outputs.rootfs ?? "";
+      expect(rootfs).toBe(join(scratch, "work/output/frostyard-test_1.0"));
+      expect(existsSync(join(rootfs, "usr/bin/passwd"))).toBe(true);
+      expect(cold.outputs["oci-layout"]).toBe(`${rootfs}.oci`);
+      expect(
+        JSON.parse(await readFile(cold.outputs["mkosi-manifest"] ?? "", "utf8")).packages.map(
+          (p: { name: string }) => p.name,
+        ),
+      ).toEqual(expect.arrayContaining(["passwd", "libcap2-bin", "netbase"]));
+      const layers = JSON.parse(cold.outputs.layers ?? "") as {
+        digest: string;
+        size: number;
+        packages: string[];
+      }[];
+      expect(layers.length).toBeGreaterThan(1);
+      expect(layers.flatMap((l) => l.packages)).toEqual(expect.arrayContaining(["passwd", "netbase"]));
+
+      for (const tag of ["1.0", "candidate"]) {
+        const { stdout } = await run("skopeo", [
+          "inspect",
+          "--tls-verify=false",
+          `--creds=${CREDENTIALS.user}:${CREDENTIALS.password}`,
+          `docker://${registry.host}/os/test:${tag}`,
+        ]);
+        const inspected = JSON.parse(stdout) as {
+          Digest: string;
+          Labels: Record<string, string>;
+          Layers: string[];
+        };
+        expect(inspected.Digest).toBe(digest);
+        expect(inspected.Layers).toEqual(layers.map((l) => l.digest));
+        expect(inspected.Labels).toMatchObject({
+          "containers.bootc": "1",
+          "org.opencontainers.image.version": "1.0",
+          "org.opencontainers.image.title": "frostyard-test",
+          "org.opencontainers.image.created": new Date(Number(EPOCH) * 1000).toISOString(),
+        });
+      }
+
+      expect(cold.summary).toContain("| cache | miss `mkosi-25.3-debian-trixie-x86-64-extra-");
+      expect(cold.summary).toContain(`## Layers: ${layers.length},`);
+      expect(cold.summary).toMatch(/\| mkosi build \| [\d.]+ (s|ms|min)/);
+      // The post step packed mkosi's cache (incremental images) into the local store.
+      expect(cold.postExitCode).toBe(0);
+      const stored = await readdir(join(scratch, "build-cache"));
+      expect(stored.filter((name) => name.startsWith("mkosi-25.3-debian-trixie-x86-64-extra-"))).toHaveLength(
+        1,
+      );
+      // The secret was masked and never reached the log or mkosi's argv.
+      expect(cold.masks).toContain(SECRET);
+      expect(cold.log.join("\n")).not.toContain(SECRET);
+      expect(cold.log.join("\n")).toContain("--environment=FROSTYARD_TOKEN");
+    });
+
+    test("podman runs the pushed image: SUID bit and capability survive, variables reached the postinst", async () => {
+      const ref = cold.outputs.image ?? "";
+      await podman("pull", "--tls-verify=false", ref);
+      const sh = (script: string) =>
+        podman("run", "--rm", "--network=none", ref, "sh", "-c", script).then((r) => r.stdout.trim());
+      expect(await sh("stat -c '%a %U' /usr/bin/passwd")).toBe("4755 root");
+      expect(await sh("getcap /usr/local/bin/frostyard-cap")).toBe(
+        "/usr/local/bin/frostyard-cap cap_net_bind_service=ep",
+      );
+      expect(await sh("cat /etc/frostyard-greeting")).toBe("hello from the runner");
+      const { createHash } = await import("node:crypto");
+      expect(await sh("cat /etc/frostyard-token.sha256")).toBe(
+        createHash("sha256").update(SECRET).digest("hex"),
+      );
+    });
+
+    test("warm run with a refused password: cache hit, fast incremental build, then a clear auth failure and nothing pushed", async () => {
+      // A fresh work directory: the incremental image comes from the build cache, not the first run's disk.
+      const warm = await action({
+        ...baseInputs(),
+        "work-directory": join(scratch, "work2"),
+        "image-version": "2.0",
+        push: "true",
+        "registry-password": "wrong-password",
+      });
+      expect(warm.failed).toBe(true);
+      const error = warm.annotations.find((a) => a.level === "error")?.message ?? "";
+      expect(error).toMatch(
+        /rejected the credentials .* for 127\.0\.0\.1:\d+\/os\/test: check the user and password/,
+      );
+      expect(warm.summary).toContain("| cache | hit `mkosi-25.3-debian-trixie-x86-64-extra-");
+      expect(warm.log.join("\n")).not.toContain("wrong-password");
+      expect(await registryTags("os/test")).toEqual(expect.not.arrayContaining(["2.0"]));
+      // Built, packaged, but never pushed.
+      expect(existsSync(join(scratch, "work2/output/frostyard-test_2.0/usr/bin/passwd"))).toBe(true);
+    }, 300_000);
+
+    test.each([
+      [
+        "missing directory",
+        { directory: "no-such-project" },
+        /input 'directory'.*no-such-project.*is not a directory/,
+      ],
+      ["unknown profile", { profiles: "extra,nope" }, /input 'profiles'.*unknown profile\(s\) 'nope'.*extra/],
+      ["invalid image name", { image: "Registry.example/UPPER/case" }, /input 'image'/],
+      ["image with a tag", { image: "127.0.0.1:1/os/test:latest" }, /input 'image'.*names a tag or digest/],
+      [
+        "unwritable output",
+        { "output-directory": "/proc/version/out" },
+        /input 'output-directory'.*cannot create or write '\/proc\/version\/out'/,
+      ],
+    ])("bad input: %s fails clearly before building and pushes nothing", async (_name, inputs, message) => {
+      const tagsBefore = await registryTags("os/test");
+      const result = await action({ ...baseInputs(), "image-version": "3.0", push: "true", ...inputs });
+      expect(result.failed).toBe(true);
+      const errors = result.annotations.filter((a) => a.level === "error").map((a) => a.message);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(message);
+      expect(result.log.join("\n")).not.toContain("--force build");
+      expect(await registryTags("os/test")).toEqual(tagsBefore);
+    });
+
+    test("a failing build (postinst exits 3) fails with mkosi's last lines, pushes nothing, and its cache is still saved", async () => {
+      const tagsBefore = await registryTags("os/test");
+      // A changed script: a new cache key, so the restore keys bring back the first run's cache (partial)
+      // and the post step has a key to save after the failure. Scripts are not in mkosi's own cache
+      // manifest, so the restored incremental image is reused and the postinst fails within seconds.
+      const changed = join(scratch, "project-changed");
+      await cp(project, changed, { recursive: true });
+      await writeFile(join(changed, "mkosi.postinst"), "# changed\n", { flag: "a" });
+      const result = await action({
+        ...baseInputs(),
+        directory: changed,
+        "work-directory": join(scratch, "work3"),
+        environment: "FROSTYARD_GREETING=x\nFROSTYARD_FAIL=1",
+        "image-version": "4.0",
+        push: "true",
+      });
+      expect(result.failed).toBe(true);
+      const error = result.annotations.find((a) => a.level === "error")?.message ?? "";
+      expect(error).toMatch(/^mkosi build exited with code \d+; its last lines:\n/);
+      expect(error).toContain("frostyard-test: failing on purpose (FROSTYARD_FAIL=1)");
+      expect(result.summary).toContain("| cache | partial: restored `mkosi-25.3-debian-trixie-x86-64-extra-");
+      expect(result.outputs.digest ?? "").toBe("");
+      expect(await registryTags("os/test")).toEqual(tagsBefore);
+      expect(result.postExitCode).toBe(0);
+      const stored = await readdir(join(scratch, "build-cache"));
+      expect(stored.filter((name) => name.startsWith("mkosi-25.3-debian-trixie-x86-64-extra-"))).toHaveLength(
+        2,
+      );
+    }, 300_000);
+  },
+);
