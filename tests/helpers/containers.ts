@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -96,6 +97,23 @@ export async function containersConfig(options: ContainersConfigOptions = {}): P
     },
     policyPath: paths.policy,
     authFile: paths.auth,
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    cleanup: () => removeStorage(dir),
   };
+}
+
+/**
+ * podman leaves its overlay storage bind-mounted on itself after a run; removing the directory under a
+ * mount fails with EBUSY, so unmount everything below it first (deepest first), then remove it.
+ */
+async function removeStorage(dir: string): Promise<void> {
+  const mountinfo = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  const mounts = mountinfo
+    .split("\n")
+    .map((line) => line.split(" ")[4])
+    .filter((point): point is string => point !== undefined && (point === dir || point.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) {
+    spawnSync("umount", ["--lazy", point], { stdio: "ignore" });
+  }
+  await rm(dir, { recursive: true, force: true });
 }
