@@ -24,6 +24,7 @@ import { missingTools } from "../helpers/tools";
 const exec = promisify(execFile);
 const skip = missingTools("podman", "buildah", "runc", "tar", "docker-registry", BUSYBOX);
 const FIXTURES = join(repoRoot, "tests/fixtures/lint-bootc");
+const OUTPUTS = join(repoRoot, "tests/fixtures/shared/bootc-lint");
 
 interface Variant {
   output?: string;
@@ -70,7 +71,7 @@ describe.skipIf(skip)("lint-bootc with real podman and a stand-in bootc", () => 
       const share = join(root, "usr/share/bootc-stand-in");
       await mkdir(share, { recursive: true });
       await copyFile(join(FIXTURES, "bootc-stand-in.sh"), join(root, "usr/bin/bootc"));
-      await copyFile(join(FIXTURES, variant.output), join(share, "output"));
+      await copyFile(join(OUTPUTS, variant.output), join(share, "output"));
       await copyFile(join(FIXTURES, variant.help ?? ""), join(share, "help"));
       await writeFile(join(share, "version"), `${variant.version}\n`);
     }

@@ -11,7 +11,7 @@ interface CatalogEntry {
 }
 
 const catalog = JSON.parse(
-  readFileSync(join(repoRoot, "tests/fixtures/lint-bootc/lint-catalog.from-source.json"), "utf8"),
+  readFileSync(join(repoRoot, "tests/fixtures/shared/bootc-lint/lint-catalog.from-source.json"), "utf8"),
 ) as CatalogEntry[];
 
 describe("the lint catalog", () => {

@@ -4,8 +4,9 @@ import { describe, expect, test } from "vitest";
 import { parseLintOutput } from "@frostyard/lint-bootc";
 import { repoRoot } from "../helpers/run-action";
 
-// Real `bootc container lint` outputs (tests/fixtures/lint-bootc/README.md says where each comes from).
-const fixture = (name: string) => readFileSync(join(repoRoot, "tests/fixtures/lint-bootc", name), "utf8");
+// Real `bootc container lint` outputs (tests/fixtures/shared/SOURCES.md says where each comes from).
+const fixture = (name: string) =>
+  readFileSync(join(repoRoot, "tests/fixtures/shared/bootc-lint", name), "utf8");
 
 interface Expected {
   file: string;
