@@ -23,11 +23,11 @@ describe("layerBudget", () => {
     [1, 0, 0, 0],
     [2, 0, 0, 0],
     [3, 0, 1, 0],
-    [4, 1, 1, 0],
-    [9, 3, 4, 0],
-    [10, 3, 4, 1],
-    [64, 27, 28, 7],
-    [128, 55, 56, 15],
+    [6, 1, 3, 0],
+    [10, 2, 6, 0],
+    [18, 3, 12, 1],
+    [64, 14, 45, 3],
+    [128, 29, 90, 7],
   ])("max %i layers → %i big slots, %i package bins, %i unowned bins", (max, big, bins, unownedBins) => {
     expect(layerBudget(max)).toEqual({ big, bins, unownedBins });
     expect(2 + big + bins + unownedBins).toBe(Math.max(2, max));
@@ -141,7 +141,7 @@ describe("planLayers", () => {
   });
 
   test("directories first, big package alone, small ones binned, unowned last", () => {
-    const layers = planLayers(entries, owners, 4); // 1 big slot, 1 bin
+    const layers = planLayers(entries, owners, 6); // 1 big slot, 3 bins
     expect(layers.map((l) => [l.kind, l.packages, l.paths])).toEqual([
       ["skeleton", [], ["etc", "usr", "usr/lib"]],
       ["package", ["bigpkg"], ["usr/lib/big.so"]],
@@ -172,7 +172,7 @@ describe("planLayers", () => {
       ["usr/a", "a"],
       ["usr/lib/py/m.py", "a"],
     ]);
-    const layers = planLayers(tree, owners, 10); // 1 unowned bin
+    const layers = planLayers(tree, owners, 18); // 1 unowned bin
     expect(layers.map((l) => [l.kind, l.paths])).toEqual([
       ["skeleton", ["usr", "var"]],
       ["package", ["usr/a", "usr/lib/py/__pycache__/m.cpython-313.pyc"]], // the only package: above the fair share
@@ -200,7 +200,7 @@ describe("planLayers", () => {
 
   test("unowned hardlinked names in different directories stay in one layer too", () => {
     const linked = [dir("a"), dir("b"), file("a/one", 100, "1:9"), file("zz/two", 100, "1:9")];
-    for (const max of [10, 64, 128]) {
+    for (const max of [18, 64, 128]) {
       const holding = planLayers(linked, new Map(), max).filter((l) =>
         l.paths.some((p) => p === "a/one" || p === "zz/two"),
       );

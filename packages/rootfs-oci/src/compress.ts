@@ -7,13 +7,17 @@ export type Compression = "gzip" | "zstd";
 
 /**
  * Fixed settings: the output depends only on the input bytes. Node's gzip header carries no name and
- * a zero mtime, like `gzip -n`.
+ * a zero mtime, like `gzip -n`. Level 4, not 6: measured on a Debian tree here, 2.5× the speed for 3 %
+ * more bytes (docs/benchmarks/image.md).
  */
+export const GZIP_LEVEL = 4;
+export const ZSTD_LEVEL = 3;
+
 export function compressor(compression: Compression): Gzip | ZstdCompress {
-  if (compression === "gzip") return createGzip({ level: 6 });
+  if (compression === "gzip") return createGzip({ level: GZIP_LEVEL });
   return createZstdCompress({
     params: {
-      [constants.ZSTD_c_compressionLevel]: 3,
+      [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
       [constants.ZSTD_c_checksumFlag]: 1,
     },
   });

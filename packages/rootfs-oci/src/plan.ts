@@ -40,9 +40,11 @@ export function comparePaths(a: string, b: string): number {
  */
 export function layerBudget(maxLayers: number): { big: number; bins: number; unownedBins: number } {
   const slots = Math.max(0, maxLayers - 2); // minus the skeleton and the last (package database) layer
-  const unownedBins = Math.floor(slots / 8);
+  // Few unowned bins (unowned files are few on a package-built system) and a quarter of the rest
+  // for big packages: most packages are small, and the smaller each bin, the cheaper an update.
+  const unownedBins = Math.floor(slots / 16);
   const rest = slots - unownedBins;
-  const big = Math.floor(rest / 2);
+  const big = Math.floor(rest / 4);
   return { big, bins: rest - big, unownedBins };
 }
 
