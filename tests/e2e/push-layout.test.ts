@@ -5,7 +5,15 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { recordingLogger } from "@frostyard/kit";
-import { parseReference, pushLayout, RegistryClient } from "@frostyard/oci";
+import {
+  OCI_IMAGE_INDEX,
+  OCI_IMAGE_MANIFEST,
+  parseReference,
+  pushLayout,
+  readBlob,
+  RegistryClient,
+  writeManifest,
+} from "@frostyard/oci";
 import { packageRootfs, type PackageResult } from "@frostyard/rootfs-oci";
 import { containersConfig, type ContainersConfig } from "../helpers/containers";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
@@ -171,6 +179,66 @@ describe.skipIf(missingTools("docker-registry", "skopeo", "podman", "runc", "tar
       }
       const { stdout: inspected } = await podman("image", "inspect", "--format", "{{.Digest}}", image);
       expect(inspected.trim()).toBe(packaged.manifestDigest);
+    });
+
+    test("an image index: its platform manifests go first by digest, then the index under the tag", async () => {
+      const images = [];
+      for (const architecture of ["amd64", "arm64"]) {
+        images.push(
+          await packageRootfs({
+            rootfs: join(scratch, "rootfs"),
+            layout,
+            refName: `1.0-${architecture}`,
+            sourceDateEpoch: 1_700_000_000,
+            architecture,
+            maxLayers: 1,
+            logger: recordingLogger(),
+          }),
+        );
+      }
+      expect(images[0]!.manifestDigest).not.toBe(images[1]!.manifestDigest);
+      const index = await writeManifest(
+        layout,
+        {
+          schemaVersion: 2,
+          mediaType: OCI_IMAGE_INDEX,
+          manifests: await Promise.all(
+            images.map(async (image, i) => ({
+              mediaType: OCI_IMAGE_MANIFEST,
+              digest: image.manifestDigest,
+              size: (await readBlob(layout, image.manifestDigest)).length,
+              platform: { architecture: ["amd64", "arm64"][i]!, os: "linux" },
+            })),
+          ),
+        },
+        { refName: "multi" },
+      );
+      const result = await pushLayout({
+        client: client(),
+        layout,
+        refName: "multi",
+        target: parseReference(`${registry.host}/os/multi`),
+        tags: ["multi"],
+        logger: recordingLogger(),
+      });
+      expect(result.digest).toBe(index.digest);
+      // Two configs and one layer: the same tree gives the same layer, so both platforms share it.
+      expect(result).toMatchObject({ pushedBlobs: 3, skippedBlobs: 0, mountedBlobs: 0 });
+      const { stdout } = await run("skopeo", [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        `docker://${registry.host}/os/multi:multi`,
+      ]);
+      expect(JSON.parse(stdout)).toEqual(JSON.parse((await readBlob(layout, index.digest)).toString()));
+      for (const image of images) {
+        const child = await run("skopeo", [
+          "inspect",
+          "--tls-verify=false",
+          `docker://${registry.host}/os/multi@${image.manifestDigest}`,
+        ]);
+        expect((JSON.parse(child.stdout) as { Digest: string }).Digest).toBe(image.manifestDigest);
+      }
     });
 
     test("bad input: no tags, an invalid tag, an unknown ref name — nothing pushed", async () => {
