@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--no-docs") docs = false;
-    else if (args[i] === "--project" && (args[i + 1] === "examples" || args[i + 1] === "fixture")) projectName = args[++i] as keyof typeof PROJECTS;
+    else if (args[i] === "--project" && (args[i + 1] === "examples" || args[i + 1] === "fixture"))
+      projectName = args[++i] as keyof typeof PROJECTS;
     else throw new Error(`unknown argument '${args[i]}'; expected --project examples|fixture, --no-docs`);
   }
   const project = PROJECTS[projectName];
@@ -104,7 +105,9 @@ async function main(): Promise<void> {
       "| | cold (first run) | warm (cache restored) |",
       "| --- | --- | --- |",
       `| cache | ${cold.cache} | ${warm.cache} |`,
-      ...stageNames.map((name) => `| ${name} | ${cold.stages.get(name) ?? "—"} | ${warm.stages.get(name) ?? "—"} |`),
+      ...stageNames.map(
+        (name) => `| ${name} | ${cold.stages.get(name) ?? "—"} | ${warm.stages.get(name) ?? "—"} |`,
+      ),
       `| main step | ${formatDuration(cold.mainMs)} | ${formatDuration(warm.mainMs)} |`,
       `| post step (pack + save cache) | ${formatDuration(cold.postMs)} | ${formatDuration(warm.postMs)} |`,
       `| **whole action** | **${formatDuration(cold.totalMs)}** | **${formatDuration(warm.totalMs)}** |`,
