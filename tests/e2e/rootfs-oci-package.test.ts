@@ -158,6 +158,7 @@ describe.skipIf(missingTools("tar", "umoci", "skopeo", ...SPECIAL_ROOTFS_TOOLS))
       const owned = await lstat(join(out, SPECIAL.numericOwner.path));
       expect([owned.uid, owned.gid]).toEqual([SPECIAL.numericOwner.uid, SPECIAL.numericOwner.gid]);
       expect(owned.mtimeMs).toBeLessThanOrEqual(EPOCH * 1000);
+      expect(await readFile(join(out, SPECIAL.oddName), "utf8")).toBe("odd name\n");
     });
 
     test("busybox, listed by dpkg through the merged-/usr link, lands in its package's layer", () => {
@@ -203,6 +204,21 @@ describe.skipIf(missingTools("tar", "umoci", "skopeo", ...SPECIAL_ROOTFS_TOOLS))
       ).rejects.toThrow(
         `input 'rootfs': ${join(scratch, "nope")} does not exist; expected the directory of a built root filesystem`,
       );
+    });
+
+    test("bad input: a file name that is not valid UTF-8 is refused by its directory and bytes", async () => {
+      const odd = join(scratch, "odd-rootfs");
+      await mkdir(join(odd, "etc"), { recursive: true });
+      await writeFile(Buffer.concat([Buffer.from(`${odd}/etc/`), Buffer.from([0x66, 0xff, 0x6f])]), "x");
+      await expect(
+        packageRootfs({
+          rootfs: odd,
+          layout: join(scratch, "odd-layout"),
+          refName: "1",
+          sourceDateEpoch: 0,
+          logger: recordingLogger(),
+        }),
+      ).rejects.toThrow(`${odd}/etc holds a file name that is not valid UTF-8 (bytes 66ff6f)`);
     });
 
     test("a layout holding another layout version is refused, not overwritten", async () => {

@@ -19,6 +19,8 @@ export const SPECIAL = {
   hardlinks: ["usr/bin/linked-a", "usr/sbin/linked-b"],
   symlink: { path: "usr/bin/sh", target: "busybox" },
   numericOwner: { path: "srv/owned-by-1234", uid: 1234, gid: 5678 },
+  /** Non-ASCII UTF-8, a space and a newline: names travel NUL-separated and byte for byte. */
+  oddName: "srv/café au lait\nnewline",
 } as const;
 
 /**
@@ -50,6 +52,7 @@ export async function buildSpecialRootfs(root: string): Promise<void> {
   await link(join(root, SPECIAL.hardlinks[0]), join(root, SPECIAL.hardlinks[1]));
   await writeFile(join(root, SPECIAL.numericOwner.path), "owned by ids no passwd names\n");
   await chown(join(root, SPECIAL.numericOwner.path), SPECIAL.numericOwner.uid, SPECIAL.numericOwner.gid);
+  await writeFile(join(root, SPECIAL.oddName), "odd name\n");
   await writeFile(join(root, "etc/os-release"), 'ID=frostyard-test\nNAME="rootfs-oci test"\n');
   await writeFile(
     join(root, "var/lib/dpkg/status"),

@@ -11,6 +11,20 @@ export interface RootfsScan {
   skipped: string[];
 }
 
+/**
+ * Paths travel as strings (dpkg lists, tar's file list), so a name that is not valid UTF-8 would be
+ * mangled into another name; refuse it by name instead of failing later with a confusing ENOENT.
+ */
+async function checkUtf8Names(directory: string): Promise<void> {
+  for (const raw of await readdir(directory, { encoding: "buffer" })) {
+    if (!Buffer.from(raw.toString("utf8")).equals(raw)) {
+      throw new Error(
+        `${directory} holds a file name that is not valid UTF-8 (bytes ${raw.toString("hex")}); rename it: image layers are written from UTF-8 names`,
+      );
+    }
+  }
+}
+
 /** Lists everything under the rootfs (not the root itself), without following symlinks. */
 export async function scanRootfs(rootfs: string): Promise<RootfsScan> {
   const entries: RootfsEntry[] = [];
@@ -19,7 +33,9 @@ export async function scanRootfs(rootfs: string): Promise<RootfsScan> {
   const directories = new Set<string>();
 
   async function visit(relative: string): Promise<void> {
-    const names = await readdir(relative === "" ? rootfs : join(rootfs, relative));
+    const directory = relative === "" ? rootfs : join(rootfs, relative);
+    const names = await readdir(directory);
+    if (names.some((name) => name.includes("\uFFFD"))) await checkUtf8Names(directory);
     const children = await Promise.all(
       names.map(async (name) => {
         const path = relative === "" ? name : `${relative}/${name}`;
