@@ -16,6 +16,7 @@ import { IMAGE_TOOLS, pushTestImage } from "../helpers/images";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
 import { repoRoot, runBuiltAction } from "../helpers/run-action";
 import { missingTools } from "../helpers/tools";
+import { sharedFixture } from "../helpers/fixtures";
 
 /**
  * `engine: cosign` through the local runner. The cosign CLI cannot be had here (not in Debian, no npm
@@ -24,10 +25,10 @@ import { missingTools } from "../helpers/tools";
  * whole environment, prints cosign's real output, and pushes the `.sig` image as cosign would. The test
  * asserts the exact argv and environment; verification and promotion afterwards are the action's own, real.
  */
-const KEY_FILE = "/work/shared/fixtures/cosign/keys/cosign-testdata-sigstore-label-password-hello.key";
+const KEY_FILE = sharedFixture("cosign/keys/cosign-testdata-sigstore-label-password-hello.key");
 const PASSWORD = "hello";
 const USER = { user: "ci", password: "registry-pass-7d1f" };
-const OUTPUT = "/work/shared/fixtures/cosign/cli-output-v3.0.2/sign-output1.txt";
+const OUTPUT = sharedFixture("cosign/cli-output-v3.0.2/sign-output1.txt");
 
 interface Recorded {
   args: string[];

@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import { CHAIN_ANNOTATION, parseContainersImageSignature } from "@frostyard/cosign";
 import { keylessVerifier, legacyLayerToBundle, type KeylessPolicy } from "@frostyard/cosign/keyless";
 import { sha256Digest } from "@frostyard/oci";
+import { sharedFixture } from "../helpers/fixtures";
 
 /**
  * A real keyless cosign signature (containers/image's test fixture: Fulcio certificate for mitr@redhat.com,
@@ -14,7 +15,7 @@ import { sha256Digest } from "@frostyard/oci";
  */
 const CTFE_2022 =
   "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEiPSlFi0CmFTfEjCUqF9HuCEcYXNKAaYalIJmBZ8yyezPjTqhxrKBpMnaocVtLJBI1eM3uXnQzQGAJdJ4gs9Fyw==";
-const DIR = "/work/shared/fixtures/cosign/containers-image";
+const DIR = sharedFixture("cosign/containers-image");
 const signature = parseContainersImageSignature(
   readFileSync(`${DIR}/dir-img-cosign-fulcio-rekor-valid/signature-1`),
 );
