@@ -18,7 +18,7 @@ export interface LintRule {
 
 /**
  * bootc's lints, with bootc's names and types (crates/lib/src/lints.rs; the list in
- * /work/shared/fixtures/bootc-lint/lint-catalog.from-source.json), so `skip` means the same to bootc and
+ * tests/fixtures/shared/bootc-lint/lint-catalog.from-source.json), so `skip` means the same to bootc and
  * to our native checks. `var-tmpfiles` needs the running root's tmpfiles.d evaluation and
  * `etc-uid-drift` (newer than that list) needs tmpfiles chown coverage: bootc runs them, we do not.
  */
