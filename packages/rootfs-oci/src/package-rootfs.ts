@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import { mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+import { mkdtemp, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execStreaming, formatCommandLine, InputError, type Logger } from "@frostyard/kit";
 import {
@@ -169,7 +170,29 @@ async function runPool<T, R>(
   return results;
 }
 
-async function buildLayer(
+/**
+ * Unblocks the other end of a FIFO that is waiting in open() for a partner that will never come: a
+ * non-blocking open of the opposite side, closed at once, gives a waiting reader end-of-file and a
+ * waiting writer a broken pipe. When nobody waits, there is nothing to do (a write-open fails with
+ * ENXIO then, which is fine).
+ */
+async function releaseFifo(fifo: string, waiting: "reader" | "writer"): Promise<void> {
+  try {
+    const flags =
+      (waiting === "reader" ? fsConstants.O_WRONLY : fsConstants.O_RDONLY) | fsConstants.O_NONBLOCK;
+    const handle = await open(fifo, flags);
+    await handle.close();
+  } catch {
+    // Nobody left to release.
+  }
+}
+
+/**
+ * One layer: tar writes the archive into a FIFO that Node reads, hashes (diff_id), compresses and
+ * hashes again into the layout, so no uncompressed copy of the layer ever lands on disk. `scratch`
+ * holds the file list and the FIFO; the layout's blobs directory must exist.
+ */
+export async function buildLayer(
   plan: LayerPlan,
   index: number,
   context: {
@@ -182,29 +205,43 @@ async function buildLayer(
   },
 ): Promise<PackagedLayer & { plan: LayerPlan }> {
   const listFile = join(context.scratch, `layer-${index}.list`);
-  const tarFile = join(context.scratch, `layer-${index}.tar`);
+  const fifo = join(context.scratch, `layer-${index}.tar`);
   const blobTemp = join(context.layout, "blobs", "sha256", `.layer-${process.pid}-${index}-${Date.now()}`);
   await writeFile(listFile, tarFileList(plan.paths));
   const args = tarArgs({
     rootfs: context.rootfs,
     listFile,
-    output: tarFile,
+    output: fifo,
     sourceDateEpoch: context.sourceDateEpoch,
   });
   context.logger.debug(formatCommandLine("tar", args));
   try {
-    await execStreaming("tar", args, {
+    await execStreaming("mkfifo", ["--mode=600", fifo], { logger: context.logger, echoCommand: false });
+    // Each side releases the other if it fails: tar spawned but the compressor never opened the FIFO
+    // (tar would wait forever to open it), or tar never started (the compressor would).
+    const compressing = compressFile(fifo, blobTemp, context.compression).catch(async (error: unknown) => {
+      await releaseFifo(fifo, "writer");
+      throw error;
+    });
+    const archiving = execStreaming("tar", args, {
       logger: context.logger,
       echoCommand: false,
       onStdoutLine: (line) => context.logger.info(`tar: ${line}`),
       onStderrLine: (line) => context.logger.warning(`tar (layer ${index + 1}): ${line}`),
+    }).catch(async (error: unknown) => {
+      await releaseFifo(fifo, "reader");
+      throw error;
     });
-    const blob = await compressFile(tarFile, blobTemp, context.compression);
+    const [archived, compressed] = await Promise.allSettled([archiving, compressing]);
+    // tar's error explains a short read; report it before the compressor's.
+    if (archived.status === "rejected") throw archived.reason;
+    if (compressed.status === "rejected") throw compressed.reason;
+    const blob = compressed.value;
     await rename(blobTemp, blobPath(context.layout, blob.digest));
     return { ...blob, packages: plan.packages, plan };
   } finally {
     await rm(blobTemp, { force: true });
-    await rm(tarFile, { force: true });
+    await rm(fifo, { force: true });
     await rm(listFile, { force: true });
   }
 }
