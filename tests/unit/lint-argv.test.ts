@@ -5,6 +5,7 @@ import {
   lintInvocation,
   parseBootcVersion,
   parseImageSource,
+  usesLocalCopy,
   pullReference,
 } from "@frostyard/lint-bootc";
 
@@ -177,5 +178,20 @@ describe("parseImageSource", () => {
     ["ghcr.io/acme/os 1", "input 'image': got 'ghcr.io/acme/os 1'"],
   ])("rejects %j", (raw, message) => {
     expect(() => parseImageSource(raw)).toThrow(message);
+  });
+});
+
+describe("usesLocalCopy: which bare names may come from podman's storage without a pull", () => {
+  test.each([
+    ["os:latest", true],
+    ["localhost/os:latest", true],
+    ["localhost:5000/os:latest", false],
+    ["ghcr.io/acme/os:latest", false],
+    ["127.0.0.1:5000/acme/os:1", false],
+    [`ghcr.io/acme/os@sha256:${"a".repeat(64)}`, true],
+    [`ghcr.io/acme/os:1@sha256:${"b".repeat(64)}`, true],
+    ["acme/os:1", true],
+  ])("%s → %s", (ref, expected) => {
+    expect(usesLocalCopy(ref)).toBe(expected);
   });
 });

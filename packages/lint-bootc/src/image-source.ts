@@ -5,7 +5,7 @@ export type ImageSource =
   | { kind: "oci-layout"; path: string; ref?: string }
   | { kind: "containers-storage"; name: string }
   | { kind: "registry"; ref: string }
-  /** A bare name: looked up in podman's storage first, pulled from its registry otherwise. */
+  /** A bare name: a local build or a digest-pinned ref is taken from podman's storage when there; a registry tag is pulled (see usesLocalCopy). */
   | { kind: "name"; ref: string };
 
 /**

@@ -51,6 +51,20 @@ export async function checkLayout(path: string, input = "image"): Promise<void> 
 }
 
 /**
+ * Whether a bare name may be taken from podman's storage without asking its registry: a local build's
+ * name (no registry host, or podman's own localhost/) or a reference pinned by digest (immutable). A
+ * tag on a registry can have moved since it was last pulled, so that is always pulled (podman fetches
+ * only the layers it lacks).
+ */
+export function usesLocalCopy(ref: string): boolean {
+  if (/@sha256:[0-9a-f]{64}$/.test(ref)) return true;
+  const first = ref.split("/")[0] ?? "";
+  // podman names its own builds localhost/<name>; localhost:<port> is a registry.
+  const hasRegistryHost = ref.includes("/") && (first.includes(".") || first.includes(":"));
+  return !hasRegistryHost;
+}
+
+/**
  * Makes the image available in podman's storage and returns what `podman run` should be given: the
  * name for a local image, the image ID for one pulled from a registry or imported from an OCI layout.
  */
@@ -62,7 +76,11 @@ export async function prepareImage(
   const { logger } = options;
   if (source.kind === "oci-layout") await checkLayout(source.path, input);
   const local =
-    source.kind === "containers-storage" ? source.name : source.kind === "name" ? source.ref : undefined;
+    source.kind === "containers-storage"
+      ? source.name
+      : source.kind === "name" && usesLocalCopy(source.ref)
+        ? source.ref
+        : undefined;
   if (local !== undefined) {
     const exists = await podman(options, ["image", "exists", local], { quiet: true });
     if (exists.exitCode === 0) {
