@@ -2,10 +2,11 @@
 // npm run bench:startup — for every bundle in dist/: its size, and its cold start to the first line of
 // work (median of 10 runs): node is spawned on the bundle in an empty directory with no inputs and no
 // runner files, so the entry reads its inputs, fails or starts work, and prints; the clock stops at the
-// first byte on stdout or stderr and the process is killed. Printed as a markdown table; exits 1 when a
-// bundle misses a target (≤ 3 MB, < 300 ms).
+// first byte on stdout or stderr and the process is killed. Size counts every file of the bundle (entry
+// and lazily loaded chunks). Printed as a markdown table and written to docs/benchmarks/startup.md
+// (unless --no-docs); exits 1 when a bundle misses a target (≤ 3 MB, < 300 ms).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,18 +65,44 @@ try {
   const rows = [];
   let missed = false;
   for (const name of bundles) {
-    const file = join(distDir, name, "index.js");
-    const bytes = statSync(file).size;
+    const dir = join(distDir, name);
+    const file = join(dir, "index.js");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".js"));
+    const bytes = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     const ms = await median([file], cwd);
     const ok = bytes <= MAX_BYTES && ms < MAX_MS;
     missed ||= !ok;
-    rows.push(`| ${name} | ${(bytes / 1024).toFixed(0)} KiB | ${ms.toFixed(0)} ms | ${ok ? "✓" : "✗"} |`);
+    rows.push(
+      `| ${name} | ${(bytes / 1024).toFixed(0)} KiB (${files.length} file${files.length > 1 ? "s" : ""}) | ${ms.toFixed(0)} ms | ${ok ? "✓" : "✗"} |`,
+    );
   }
-  console.log(`Node ${process.versions.node}; cold start = first output byte, median of ${RUNS} runs`);
-  console.log(`(bare \`node -e\` baseline: ${baseline.toFixed(0)} ms). Targets: ≤ 3 MB, < ${MAX_MS} ms.\n`);
-  console.log("| bundle | size | cold start | within targets |");
-  console.log("| --- | ---: | ---: | :---: |");
-  for (const row of rows) console.log(row);
+  const report = [
+    `Node ${process.versions.node}; cold start = first output byte, median of ${RUNS} runs`,
+    `(bare \`node -e\` baseline: ${baseline.toFixed(0)} ms). Targets: ≤ 3 MB, < ${MAX_MS} ms.`,
+    "",
+    "| bundle | size (all files) | cold start | within targets |",
+    "| --- | ---: | ---: | :---: |",
+    ...rows,
+  ].join("\n");
+  console.log(report);
+  if (!process.argv.includes("--no-docs")) {
+    const doc = [
+      "# Bundle size and cold start",
+      "",
+      "```",
+      "npm run bench:startup",
+      "```",
+      "",
+      "Each action's bundle in `dist/` is started with Node 24 in an empty directory with no inputs; the clock",
+      "stops at its first byte of output (it has parsed its inputs and started work, or failed on a missing",
+      "input). Lazily loaded chunks (cosign-sign's keyless path) count towards the size but are not loaded on",
+      "the key-based path measured here.",
+      "",
+      report,
+      "",
+    ].join("\n");
+    writeFileSync(join(repoRoot, "docs/benchmarks/startup.md"), doc);
+  }
   if (missed) process.exitCode = 1;
 } finally {
   rmSync(cwd, { recursive: true, force: true });
