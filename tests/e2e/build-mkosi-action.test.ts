@@ -71,8 +71,13 @@ describe.skipIf(skip)(
       "registry-username": CREDENTIALS.user,
       "registry-password": CREDENTIALS.password,
     });
-    const action = (inputs: Record<string, string>) =>
-      runBuiltAction("build-mkosi", { workdir: scratch, env: env(), inputs, timeoutMs: 600_000 });
+    const action = (inputs: Record<string, string>, extraEnv: Record<string, string> = {}) =>
+      runBuiltAction("build-mkosi", {
+        workdir: scratch,
+        env: { ...env(), ...extraEnv },
+        inputs,
+        timeoutMs: 600_000,
+      });
     const podman = (...args: string[]) =>
       run("podman", args, { env: { ...process.env, ...containers.env }, maxBuffer: 16 * 1024 * 1024 });
     const registryTags = async (repository: string) => {
@@ -197,13 +202,17 @@ describe.skipIf(skip)(
 
     test("warm run with a refused password: cache hit, fast incremental build, then a clear auth failure and nothing pushed", async () => {
       // A fresh work directory: the incremental image comes from the build cache, not the first run's disk.
-      const warm = await action({
-        ...baseInputs(),
-        "work-directory": join(scratch, "work2"),
-        "image-version": "2.0",
-        push: "true",
-        "registry-password": "wrong-password",
-      });
+      const warm = await action(
+        {
+          ...baseInputs(),
+          "work-directory": join(scratch, "work2"),
+          "image-version": "2.0",
+          push: "true",
+          "registry-password": "wrong-password",
+        },
+        // Packaging in the separate process a non-root runner uses under sudo (here root needs no sudo).
+        { FROSTYARD_MKOSI_PACKAGE_IN_CHILD: "1" },
+      );
       expect(warm.failed).toBe(true);
       const error = warm.annotations.find((a) => a.level === "error")?.message ?? "";
       expect(error).toMatch(
@@ -213,6 +222,11 @@ describe.skipIf(skip)(
       expect(warm.log.join("\n")).not.toContain("wrong-password");
       expect(await registryTags("os/test")).toEqual(expect.not.arrayContaining(["2.0"]));
       // Built, packaged, but never pushed.
+      expect(warm.log.join("\n")).toContain("Packaging in a separate process");
+      const index = JSON.parse(
+        await readFile(join(scratch, "work2/output/frostyard-test_2.0.oci/index.json"), "utf8"),
+      ) as { manifests: { digest: string }[] };
+      expect(index.manifests.map((m) => m.digest)).toContain(warm.outputs.digest);
       expect(existsSync(join(scratch, "work2/output/frostyard-test_2.0/usr/bin/passwd"))).toBe(true);
     }, 300_000);
 

@@ -47,6 +47,13 @@ import {
   writeSummary,
 } from "..";
 import { selectBuildCache } from "./cache-store";
+import {
+  PACKAGE_REQUEST_ENV,
+  packageInChild,
+  packagesInChild,
+  servePackageRequest,
+  type PackageRequestOptions,
+} from "./package-as-root";
 import { parseInputs, secretValues, type BuildMkosiInputs } from "./inputs";
 import { cacheOutcome, summaryMarkdown, type BuildReport } from "./report";
 
@@ -342,31 +349,34 @@ async function build(
   }
   const target = inputs.image;
   const layout = inputs.ociLayout ? resolve(inputs.ociLayout) : `${main.outputPath}.oci`;
+  const packageOptions: PackageRequestOptions = {
+    rootfs,
+    layout,
+    refName: imageVersion,
+    labels: {
+      ...standardLabels({
+        title: main.imageId ?? repositoryName(target).split("/").pop(),
+        version: imageVersion,
+        created: new Date(epoch * 1000).toISOString(),
+        revision: process.env.GITHUB_SHA || git(directory, "rev-parse", "HEAD"),
+        source: process.env.GITHUB_REPOSITORY
+          ? `${process.env.GITHUB_SERVER_URL || "https://github.com"}/${process.env.GITHUB_REPOSITORY}`
+          : undefined,
+      }),
+      ...Object.fromEntries(inputs.labels),
+    },
+    annotations: Object.fromEntries(inputs.annotations),
+    maxLayers: inputs.maxLayers,
+    compression: inputs.compression,
+    sourceDateEpoch: epoch,
+    bootable: inputs.bootable,
+  };
+  const inChild = packagesInChild(sudo, process.getuid?.() ?? 0, process.env);
   const packaged = await timings.time("package", () =>
     logger.group("package rootfs as an OCI image", () =>
-      packageRootfs({
-        rootfs,
-        layout,
-        refName: imageVersion,
-        labels: {
-          ...standardLabels({
-            title: main.imageId ?? repositoryName(target).split("/").pop(),
-            version: imageVersion,
-            created: new Date(epoch * 1000).toISOString(),
-            revision: process.env.GITHUB_SHA || git(directory, "rev-parse", "HEAD"),
-            source: process.env.GITHUB_REPOSITORY
-              ? `${process.env.GITHUB_SERVER_URL || "https://github.com"}/${process.env.GITHUB_REPOSITORY}`
-              : undefined,
-          }),
-          ...Object.fromEntries(inputs.labels),
-        },
-        annotations: Object.fromEntries(inputs.annotations),
-        maxLayers: inputs.maxLayers,
-        compression: inputs.compression,
-        sourceDateEpoch: epoch,
-        bootable: inputs.bootable,
-        logger,
-      }),
+      inChild
+        ? packageInChild(packageOptions, work.root, sudo, logger)
+        : packageRootfs({ ...packageOptions, logger }),
     ),
   );
   report.layers = packaged.layers;
@@ -487,4 +497,6 @@ async function post(): Promise<void> {
   logger.info(`Saved mkosi's cache as ${key} (${Math.round(size / 2 ** 20)} MiB, ${store.description})`);
 }
 
-await run(main, post);
+const packageRequest = process.env[PACKAGE_REQUEST_ENV];
+if (packageRequest) await servePackageRequest(packageRequest);
+else await run(main, post);
