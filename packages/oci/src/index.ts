@@ -12,3 +12,4 @@ export * from "./referrers";
 export * from "./transport";
 export * from "./upload";
 export * from "./push-layout";
+export * from "./layout-registry";
