@@ -157,6 +157,16 @@ describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci"))(
       expect(names).toEqual(expect.arrayContaining(tags));
     });
 
+    test("DELETE by tag removes only that tag; a second DELETE is MANIFEST_UNKNOWN", async () => {
+      expect((await api(`${REPOSITORY}/manifests/par-0`, { method: "DELETE" })).status).toBe(202);
+      expect((await api(`${REPOSITORY}/manifests/par-0`, { method: "HEAD" })).status).toBe(404);
+      expect((await api(`${REPOSITORY}/manifests/par-1`, { method: "HEAD" })).status).toBe(200);
+      const again = await api(`${REPOSITORY}/manifests/par-0`, { method: "DELETE" });
+      expect(((await again.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe(
+        "MANIFEST_UNKNOWN",
+      );
+    });
+
     test("a chunked upload through the client lands as a blob; a wrong digest or range is refused", async () => {
       const bytes = Buffer.from("a chunked blob ".repeat(1000));
       const digest = sha256Digest(bytes);
@@ -226,6 +236,8 @@ describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci"))(
       expect(inspected.Digest).toBe(digest);
       const { stdout } = await run("umoci", ["ls", "--layout", served]);
       expect(stdout.split("\n").filter(Boolean)).toEqual(expect.arrayContaining(["t", "a", "b", "multi"]));
+      // Every request above was answered on purpose: none ended in an unexpected (500) error.
+      expect(logger.lines.filter((line) => line.startsWith("warning"))).toEqual([]);
     });
   },
 );

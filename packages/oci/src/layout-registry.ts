@@ -57,17 +57,19 @@ export type LayoutRoute =
   | { kind: "not-found" };
 
 const API = /^\/v2\/(.+?)\/(manifests|blobs|tags|referrers)\/(.+)$/;
+const SECTIONS = ["manifests", "blobs", "tags", "referrers"];
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 /** Which endpoint a (decoded) request path names, for the one repository served. */
 export function routeRequest(pathname: string, repository: string): LayoutRoute {
   if (pathname === "/v2/" || pathname === "/v2") return { kind: "base" };
   const prefix = `/v2/${repository}/`;
-  if (!pathname.startsWith(prefix)) {
+  const [section, ...rest] = pathname.slice(prefix.length).split("/");
+  // `/v2/os/snow/extra/manifests/…` starts like ours but names the repository os/snow/extra.
+  if (!pathname.startsWith(prefix) || !SECTIONS.includes(section!)) {
     const match = API.exec(pathname);
     return match ? { kind: "unknown-repository", name: match[1]! } : { kind: "not-found" };
   }
-  const [section, ...rest] = pathname.slice(prefix.length).split("/");
   const single = rest.length === 1 && rest[0] !== "" ? rest[0]! : undefined;
   if (section === "manifests" && single) return { kind: "manifest", reference: single };
   if (section === "tags" && single === "list") return { kind: "tags" };
@@ -444,9 +446,12 @@ export async function serveLayout(options: LayoutRegistryOptions): Promise<Layou
       () => logger?.debug(`layout registry: ${request.method} ${request.url} → ${response.statusCode}`),
       (error: unknown) => {
         const known = error instanceof RegistryApiError;
-        if (!known)
-          logger?.warning(`layout registry: ${request.method} ${request.url}: ${(error as Error).message}`);
-        if (response.headersSent) return void response.destroy();
+        const what = `layout registry: ${request.method} ${request.url}`;
+        // A client may hang up mid-blob (it had enough, or was cancelled): routine, not our failure.
+        const hungUp = (error as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE";
+        if (known || hungUp) logger?.debug(`${what}: ${(error as Error).message}`);
+        else logger?.warning(`${what}: ${(error as Error).message}`);
+        if (response.headersSent || hungUp) return void response.destroy();
         const status = known ? error.status : 500;
         const body = JSON.stringify({
           errors: [{ code: known ? error.code : "UNKNOWN", message: (error as Error).message }],
