@@ -4,6 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  generateCosignKeyPair,
+  keySigner,
+  keyVerifier,
+  signatureTag,
+  signImages,
+  verifyInRegistry,
+} from "@frostyard/cosign";
 import { recordingLogger } from "@frostyard/kit";
 import {
   ANNOTATION_REF_NAME,
@@ -139,6 +147,48 @@ describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci"))(
         expect(await client().listTags(repo(), { pageSize: 1 })).toEqual(tags);
       } finally {
         await Promise.all([first.dir, second.dir].map((d) => rm(d, { recursive: true, force: true })));
+      }
+    });
+
+    test("cosign signing (legacy .sig tag and bundle referrer via the tag fallback) verifies, then promotes", async () => {
+      const keys = await generateCosignKeyPair("layout");
+      const report = await signImages({
+        client: client(),
+        images: [registry.reference("multi")],
+        signer: keySigner(keys),
+        format: "both",
+        recursive: true,
+        annotations: {},
+        promoteTags: ["signed"],
+        logger: recordingLogger(),
+      });
+      expect(report.failure).toBeUndefined();
+      expect(report.verified).toBe(true);
+      expect(report.images[0]!.targets).toHaveLength(3); // the index and both platforms
+      const head = await client().headManifest(parseReference(registry.reference("signed")));
+      expect(head?.digest).toBe(report.images[0]!.targets[0]!.digest);
+      const sigTag = signatureTag(head!.digest);
+      expect(await client().listTags(repo())).toEqual(expect.arrayContaining([sigTag]));
+      expect(
+        await verifyInRegistry(client(), repo(), head!.digest, "both", keyVerifier(keys.publicKey)),
+      ).toMatchObject({
+        verified: true,
+      });
+    });
+
+    test("a layout built beforehand is served as it is: its ref names are tags", async () => {
+      const built = await buildTestImageLayout({ content: "built before" });
+      const second = await serveLayout({ layout: built.dir, repository: "built/here" });
+      try {
+        expect(second.host).not.toBe(registry.host);
+        const inspected = JSON.parse(
+          await skopeo("inspect", "--tls-verify=false", `docker://${second.reference("latest")}`),
+        ) as { Digest: string };
+        expect(inspected.Digest).toBe(built.image.descriptor.digest);
+        expect(await client().listTags(parseReference(second.reference()))).toEqual(["latest"]);
+      } finally {
+        await second.close();
+        await rm(built.dir, { recursive: true, force: true });
       }
     });
 
