@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -73,6 +73,26 @@ describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci"))(
       });
       const referrers = await api(`${REPOSITORY}/referrers/${sha256Digest("x")}`);
       expect(referrers.status).toBe(404);
+    });
+
+    test("bad options are refused before anything listens; reference() builds and checks names", async () => {
+      const layout = join(scratch, "refused");
+      await expect(serveLayout({ layout, repository: "OS/snow" })).rejects.toThrow(
+        /input 'repository'.*must be lowercase/,
+      );
+      await expect(
+        serveLayout({ layout, repository: "os/snow", host: "0.0.0.0" as "127.0.0.1" }),
+      ).rejects.toThrow(/input 'host': "0.0.0.0" is not loopback/);
+      await mkdir(layout);
+      await writeFile(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "2.0.0" }));
+      await expect(serveLayout({ layout, repository: "os/snow" })).rejects.toThrow(
+        /only "1.0.0" is supported/,
+      );
+
+      expect(registry.reference()).toBe(`${registry.host}/${REPOSITORY}`);
+      expect(registry.reference("v1.0")).toBe(`${registry.host}/${REPOSITORY}:v1.0`);
+      expect(registry.host).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(() => registry.reference("a__b")).toThrow(/input 'tag': "a__b" is not a tag/);
     });
 
     test("skopeo copies an image in and out with the same digest, and inspects it", async () => {

@@ -328,12 +328,17 @@ export async function serveLayout(options: LayoutRegistryOptions): Promise<Layou
           "NAME_UNKNOWN",
           `repository ${route.name} is not known; this registry serves only ${repository}`,
         );
-      case "not-found":
       case "referrers":
         throw new RegistryApiError(
           404,
           "NOT_FOUND",
-          `${pathname} is not served here (no referrers API; use the sha256-<hex> tag)`,
+          "no referrers API here; referrers are listed under the sha256-<hex> tag",
+        );
+      case "not-found":
+        throw new RegistryApiError(
+          404,
+          "NOT_FOUND",
+          `${pathname} is not a distribution API endpoint; this registry serves /v2/${repository}/{manifests,blobs,tags}`,
         );
       case "tags": {
         is("GET");
@@ -479,12 +484,9 @@ export async function serveLayout(options: LayoutRegistryOptions): Promise<Layou
     url: `http://${host}`,
     reference(tag?: string): string {
       if (tag === undefined) return `${host}/${repository}`;
-      if (!TAG.test(tag)) {
-        throw new InputError(
-          "tag",
-          `${JSON.stringify(tag)} is not a tag`,
-          "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
-        );
+      if (!TAG.test(tag) || !isValidRefName(tag)) {
+        const accepted = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127} with no doubled separators";
+        throw new InputError("tag", `${JSON.stringify(tag)} is not a tag this layout can hold`, accepted);
       }
       return `${host}/${repository}:${tag}`;
     },
