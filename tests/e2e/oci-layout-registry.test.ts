@@ -31,7 +31,7 @@ import { missingTools } from "../helpers/tools";
 const run = promisify(execFile);
 const REPOSITORY = "os/snow";
 
-describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci"))(
+describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci", "podman", "runc"))(
   "serveLayout: an OCI layout served as a registry, driven by skopeo, umoci and our client",
   () => {
     let scratch: string;
@@ -48,6 +48,8 @@ describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci"))(
           maxBuffer: 16 * 1024 * 1024,
         })
       ).stdout;
+    const podman = (...args: string[]) =>
+      run("podman", args, { env: { ...process.env, ...containers.env }, maxBuffer: 16 * 1024 * 1024 });
     const api = (path: string, init?: RequestInit) => fetch(`${registry.url}/v2/${path}`, init);
 
     beforeAll(async () => {
@@ -58,7 +60,11 @@ describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci"))(
     });
     afterAll(async () => {
       await registry?.close();
-      await containers?.cleanup();
+      // Images podman pulled live in the temp storage; remove them with podman so its mounts go too.
+      if (containers) {
+        await podman("rmi", "--all", "--force").catch(() => {});
+        await containers.cleanup();
+      }
       if (scratch) await rm(scratch, { recursive: true, force: true });
     });
 
@@ -121,6 +127,19 @@ describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci"))(
       } finally {
         await rm(source, { recursive: true, force: true });
       }
+    });
+
+    test("podman pulls and runs the image skopeo pushed", async () => {
+      const { stdout } = await podman(
+        "run",
+        "--rm",
+        "--tls-verify=false",
+        registry.reference("t"),
+        "/bin/busybox",
+        "cat",
+        "/content.txt",
+      );
+      expect(stdout).toBe("in and out");
     });
 
     test("skopeo copy --all of a multi-arch index: children by digest, the index by tag", async () => {
