@@ -230,6 +230,38 @@ describe.skipIf(skip)(
       expect(existsSync(join(scratch, "work2/output/frostyard-test_2.0/usr/bin/passwd"))).toBe(true);
     }, 300_000);
 
+    test("Format=oci: mkosi's own layout is named by the image version and pushed as it is", async () => {
+      const result = await action({
+        ...baseInputs(),
+        "image-version": "5.0",
+        push: "true",
+        args: "--format=oci",
+      });
+      expect(result.annotations.filter((a) => a.level === "error")).toEqual([]);
+      expect(result.failed).toBe(false);
+      const layout = join(scratch, "work/output/frostyard-test_5.0");
+      expect(result.outputs["oci-layout"]).toBe(layout);
+      expect(result.outputs.rootfs).toBe("");
+      const digest = result.outputs.digest ?? "";
+      expect(result.outputs.image).toBe(`${registry.host}/os/test@${digest}`);
+      const index = JSON.parse(await readFile(join(layout, "index.json"), "utf8")) as {
+        manifests: { digest: string; annotations?: Record<string, string> }[];
+      };
+      expect(index.manifests).toEqual([
+        expect.objectContaining({ digest, annotations: { "org.opencontainers.image.ref.name": "5.0" } }),
+      ]);
+      const { stdout } = await run("skopeo", [
+        "inspect",
+        "--tls-verify=false",
+        `--creds=${CREDENTIALS.user}:${CREDENTIALS.password}`,
+        `docker://${registry.host}/os/test:5.0`,
+      ]);
+      const inspected = JSON.parse(stdout) as { Digest: string; Layers: string[] };
+      expect(inspected.Digest).toBe(digest);
+      const layers = JSON.parse(result.outputs.layers ?? "") as { digest: string; packages: string[] }[];
+      expect(inspected.Layers).toEqual(layers.map((l) => l.digest));
+    });
+
     test.each([
       [
         "missing directory",

@@ -9,6 +9,7 @@ import {
   entryName,
   hashConfigFiles,
   mainImage,
+  nameSingleManifest,
   parseSummary,
   profileFromEntry,
   profilesMatchedIn,
@@ -202,5 +203,44 @@ describe("profiles", () => {
     );
     expect(() => checkProfiles(["x"], new Set())).toThrow(/the project defines none/);
     expect(() => checkProfiles(["cayo"], new Set(["cayo"]))).not.toThrow();
+  });
+});
+
+describe("mkosi's Format=oci layout", () => {
+  const index = (manifests: unknown[]) =>
+    JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests });
+  const manifest = {
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    digest: "sha256:ab",
+    size: 519,
+  };
+
+  test("its one manifest gets the image version as ref name; everything else is kept", () => {
+    const { text, manifest: found } = nameSingleManifest(index([manifest]), "1.0", "/out/os_1.0");
+    expect(found).toEqual({ digest: "sha256:ab", size: 519 });
+    expect(JSON.parse(text)).toEqual({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [{ ...manifest, annotations: { "org.opencontainers.image.ref.name": "1.0" } }],
+    });
+    // Naming twice with the same version is harmless (a re-run of the push).
+    expect(nameSingleManifest(text, "1.0", "/out/os_1.0").text).toBe(text);
+  });
+
+  test.each<[string, string, RegExp]>([
+    [
+      "two manifests",
+      index([manifest, manifest]),
+      /lists 2 manifests; mkosi's Format=oci output has exactly one/,
+    ],
+    ["no digest", index([{ size: 1 }]), /its manifest has no digest and size/],
+    [
+      "named otherwise",
+      index([{ ...manifest, annotations: { "org.opencontainers.image.ref.name": "latest" } }]),
+      /names its manifest 'latest', not the image version '1.0'/,
+    ],
+    ["not JSON", "{", /index.json is not JSON/],
+  ])("%s is refused", (_name, text, message) => {
+    expect(() => nameSingleManifest(text, "1.0", "/out/os_1.0")).toThrow(message);
   });
 });

@@ -12,3 +12,4 @@ export * from "./sudo";
 export * from "./summary";
 export * from "./version";
 export * from "./volumes";
+export * from "./oci-output";

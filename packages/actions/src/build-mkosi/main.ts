@@ -18,6 +18,8 @@ import {
   installMkosi,
   isDirectoryFormat,
   mainImage,
+  manifestLayers,
+  nameMkosiLayout,
   mkosiBuild,
   mkosiSummary,
   mkosiVersion,
@@ -342,43 +344,44 @@ async function build(
     setJsonOutput("layers", []);
     return;
   }
-  if (!rootfs) {
-    throw new Error(
-      `image is set but the main image's Format=${main.format} is not a directory tree; build-mkosi packages Format=directory outputs`,
+  const target = inputs.image;
+  let packaged: {
+    layout: string;
+    manifestDigest: string;
+    layers: { digest: string; size: number; packages: string[] }[];
+  };
+  if (main.format === "oci") {
+    // mkosi made the OCI layout itself: name its manifest (the image version) and push it as it is.
+    const layout = main.outputPath;
+    const manifest = await timings.time("package", () =>
+      nameMkosiLayout(layout, imageVersion, { sudo, scratch: work.root, logger }),
+    );
+    const layers = await manifestLayers(layout, manifest.digest);
+    packaged = {
+      layout,
+      manifestDigest: manifest.digest,
+      layers: layers.map((l) => ({ ...l, packages: [] })),
+    };
+    logger.info(`mkosi's OCI layout ${layout}: ${manifest.digest}, ${layers.length} layer(s)`);
+  } else {
+    if (!rootfs) {
+      throw new Error(
+        `image is set but the main image's Format=${main.format} is neither a directory tree nor an OCI layout; build-mkosi packages Format=directory and pushes Format=oci`,
+      );
+    }
+    packaged = await packageDirectory(
+      inputs,
+      main,
+      rootfs,
+      imageVersion,
+      epoch,
+      directory,
+      sudo,
+      work.root,
+      logger,
+      timings,
     );
   }
-  const target = inputs.image;
-  const layout = inputs.ociLayout ? resolve(inputs.ociLayout) : `${main.outputPath}.oci`;
-  const packageOptions: PackageRequestOptions = {
-    rootfs,
-    layout,
-    refName: imageVersion,
-    labels: {
-      ...standardLabels({
-        title: main.imageId ?? repositoryName(target).split("/").pop(),
-        version: imageVersion,
-        created: new Date(epoch * 1000).toISOString(),
-        revision: process.env.GITHUB_SHA || git(directory, "rev-parse", "HEAD"),
-        source: process.env.GITHUB_REPOSITORY
-          ? `${process.env.GITHUB_SERVER_URL || "https://github.com"}/${process.env.GITHUB_REPOSITORY}`
-          : undefined,
-      }),
-      ...Object.fromEntries(inputs.labels),
-    },
-    annotations: Object.fromEntries(inputs.annotations),
-    maxLayers: inputs.maxLayers,
-    compression: inputs.compression,
-    sourceDateEpoch: epoch,
-    bootable: inputs.bootable,
-  };
-  const inChild = packagesInChild(sudo, process.getuid?.() ?? 0, process.env);
-  const packaged = await timings.time("package", () =>
-    logger.group("package rootfs as an OCI image", () =>
-      inChild
-        ? packageInChild(packageOptions, work.root, sudo, logger)
-        : packageRootfs({ ...packageOptions, logger }),
-    ),
-  );
   report.layers = packaged.layers;
   report.ociLayout = packaged.layout;
   report.digest = packaged.manifestDigest;
@@ -422,6 +425,53 @@ async function build(
   setOutput("digest", pushed.digest);
   setOutput("image", reference);
   setJsonOutput("tags", pushed.tags);
+}
+
+/** A Format=directory rootfs → a reproducible, chunked OCI layout (as root in a child process when mkosi needed sudo). */
+async function packageDirectory(
+  inputs: BuildMkosiInputs,
+  main: MkosiImage,
+  rootfs: string,
+  imageVersion: string,
+  epoch: number,
+  directory: string,
+  sudo: boolean,
+  workRoot: string,
+  logger: Logger,
+  timings: Timings,
+) {
+  const target = inputs.image!;
+  const layout = inputs.ociLayout ? resolve(inputs.ociLayout) : `${main.outputPath}.oci`;
+  const packageOptions: PackageRequestOptions = {
+    rootfs,
+    layout,
+    refName: imageVersion,
+    labels: {
+      ...standardLabels({
+        title: main.imageId ?? repositoryName(target).split("/").pop(),
+        version: imageVersion,
+        created: new Date(epoch * 1000).toISOString(),
+        revision: process.env.GITHUB_SHA || git(directory, "rev-parse", "HEAD"),
+        source: process.env.GITHUB_REPOSITORY
+          ? `${process.env.GITHUB_SERVER_URL || "https://github.com"}/${process.env.GITHUB_REPOSITORY}`
+          : undefined,
+      }),
+      ...Object.fromEntries(inputs.labels),
+    },
+    annotations: Object.fromEntries(inputs.annotations),
+    maxLayers: inputs.maxLayers,
+    compression: inputs.compression,
+    sourceDateEpoch: epoch,
+    bootable: inputs.bootable,
+  };
+  const inChild = packagesInChild(sudo, process.getuid?.() ?? 0, process.env);
+  return timings.time("package", () =>
+    logger.group("package rootfs as an OCI image", () =>
+      inChild
+        ? packageInChild(packageOptions, workRoot, sudo, logger)
+        : packageRootfs({ ...packageOptions, logger }),
+    ),
+  );
 }
 
 async function restoreCache(
