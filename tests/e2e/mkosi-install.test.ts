@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { recordingLogger } from "@frostyard/kit";
-import { installMkosi, resolveMkosiSource } from "@frostyard/mkosi";
+import { DEFAULT_MKOSI_REF, installMkosi, MKOSI_PINS, resolveMkosiSource } from "@frostyard/mkosi";
 import { ensureToolbox, inToolbox, toolboxUnavailable, TOOLBOX_BUILD_TIMEOUT_MS } from "../helpers/toolbox";
 import { missingTools } from "../helpers/tools";
 
@@ -28,6 +28,7 @@ describe.skipIf(toolboxUnavailable() || missingTools("tar", "gzip"))(
     let server: Server;
     let base: string;
     let tarball: Buffer;
+    let releaseTarball: Buffer | undefined;
     const requests: string[] = [];
     const savedEnv = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
 
@@ -52,6 +53,8 @@ describe.skipIf(toolboxUnavailable() || missingTools("tar", "gzip"))(
         requests.push(request.url ?? "");
         if (request.url === `/archive/${COMMIT}.tar.gz`) {
           response.writeHead(200, { "content-type": "application/gzip" }).end(tarball);
+        } else if (request.url === `/archive/${MKOSI_PINS[0]?.archive}` && releaseTarball) {
+          response.writeHead(200, { "content-type": "application/gzip" }).end(releaseTarball);
         } else {
           response.writeHead(404).end();
         }
@@ -102,5 +105,36 @@ describe.skipIf(toolboxUnavailable() || missingTools("tar", "gzip"))(
       expect(requests).toHaveLength(1);
       expect(logger.lines.join("\n")).toContain("found in the tool cache");
     });
+
+    test("the default pin is right for the real v25.3 tarball: sha256 matches, its bin/mkosi runs", async () => {
+      // The pinned sum is Debian's for mkosi_25.3.orig.tar.gz, GitHub's git-archive of the tag; fetching
+      // those bytes from the machine's own Debian mirror checks the pin against the real release tree.
+      releaseTarball = await debianOrigTarball("mkosi_25.3.orig.tar.gz");
+      const source = resolveMkosiSource(DEFAULT_MKOSI_REF, undefined);
+      if (source.kind !== "commit") throw new Error("expected the default to be a pinned commit");
+      expect(sha256(releaseTarball)).toBe(source.sha256);
+      requests.length = 0;
+      const installed = await installMkosi(source, { logger: recordingLogger(), baseUrl: base });
+      expect(requests).toEqual(["/archive/refs/tags/v25.3.tar.gz"]);
+      expect(installed.path.endsWith("/mkosi-25.3/bin/mkosi")).toBe(true);
+      const version = await inToolbox([installed.path, "--version"], { binds: [root] });
+      expect(version).toMatchObject({ code: 0, stdout: "mkosi 25.3\n" });
+    });
   },
 );
+
+/** A Debian source tarball from this machine's mirror, cached outside the clone between runs. */
+async function debianOrigTarball(name: string): Promise<Buffer> {
+  const cacheDir = process.env.FROSTYARD_CACHE ?? "/var/cache/frostyard";
+  const cached = join(cacheDir, name);
+  if (existsSync(cached)) return readFile(cached);
+  const sources = await readFile("/etc/apt/sources.list.d/debian.sources", "utf8");
+  const mirror = /^URIs:\s*(\S+)/m.exec(sources)?.[1];
+  if (!mirror) throw new Error("no mirror in /etc/apt/sources.list.d/debian.sources");
+  const response = await fetch(`${mirror.replace(/\/+$/, "")}/pool/main/m/mkosi/${name}`);
+  if (!response.ok) throw new Error(`${name} from ${mirror}: HTTP ${response.status}`);
+  const bytes = Buffer.from(await response.arrayBuffer());
+  await mkdir(cacheDir, { recursive: true });
+  await writeFile(cached, bytes);
+  return bytes;
+}

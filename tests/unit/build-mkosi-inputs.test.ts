@@ -17,7 +17,7 @@ describe("build-mkosi inputs", () => {
       variables: [],
       args: [],
       sudo: "auto",
-      mkosi: { kind: "system" },
+      mkosi: { kind: "commit", commit: "54c625c380ef5500f17460981a3c67b109b6a847", version: "25.3" },
       cache: true,
       tags: [],
       push: false,

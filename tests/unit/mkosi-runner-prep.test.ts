@@ -5,6 +5,8 @@ import {
   planRunnerPreparation,
   prepStepArgv,
   resolveMkosiSource,
+  DEFAULT_MKOSI_REF,
+  MKOSI_PINS,
   mkosiDownload,
   packArgv,
   unpackArgv,
@@ -120,10 +122,11 @@ describe("runner preparation", () => {
 describe("mkosi source", () => {
   const commit = "0123456789abcdef0123456789abcdef01234567";
   const sha = "a".repeat(64);
-  const pins = [{ commit, version: "25.3", sha256: sha }];
+  const layout = { archive: "refs/tags/v25.3.tar.gz", topDirectory: "mkosi-25.3" };
+  const pins = [{ commit, version: "25.3", sha256: sha, ...layout }];
   test.each<[string, string | undefined, unknown]>([
     ["system", undefined, { kind: "system" }],
-    [commit, undefined, { kind: "commit", commit, sha256: sha, version: "25.3" }],
+    [commit, undefined, { kind: "commit", commit, sha256: sha, version: "25.3", archive: layout }],
     ["f".repeat(40), "b".repeat(64), { kind: "commit", commit: "f".repeat(40), sha256: "b".repeat(64) }],
   ])("%s", (ref, sha256, expected) => {
     expect(resolveMkosiSource(ref, sha256, pins)).toEqual(expected);
@@ -149,6 +152,27 @@ describe("mkosi source", () => {
       archive: "tar.gz",
       binaries: [`mkosi-${commit}/bin/mkosi`],
     });
+  });
+  test("a pinned release comes from its tag tarball, launcher in its own directory", () => {
+    const source = resolveMkosiSource(commit, undefined, pins);
+    if (source.kind !== "commit") throw new Error("expected a commit");
+    const download = mkosiDownload(
+      source.commit,
+      source.sha256,
+      "http://127.0.0.1:1/archive",
+      "x64",
+      source.archive,
+    );
+    expect(download.url).toBe("http://127.0.0.1:1/archive/refs/tags/v25.3.tar.gz");
+    expect(download.binaries).toEqual(["mkosi-25.3/bin/mkosi"]);
+  });
+  test("the default mkosi-ref is the newest pin, and every pin is a full commit with a sha256", () => {
+    expect(DEFAULT_MKOSI_REF).toBe(MKOSI_PINS[0]?.commit);
+    for (const pin of MKOSI_PINS) {
+      expect(pin.commit).toMatch(/^[0-9a-f]{40}$/);
+      expect(pin.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(pin.archive).toMatch(/\.tar\.gz$/);
+    }
   });
 });
 

@@ -12,17 +12,30 @@ export interface MkosiPin {
   commit: string;
   /** The release it is, for the log and the summary. */
   version: string;
-  /** sha256 of `https://github.com/systemd/mkosi/archive/<commit>.tar.gz`. */
+  /** The tarball's path under MKOSI_ARCHIVE_BASE, and the directory it unpacks to. */
+  archive: string;
+  topDirectory: string;
   sha256: string;
 }
 
 /**
- * Pinned mkosi commits. An entry is added only with a sha256 computed from the real download: none could be
- * fetched from the machines this was written on (no access to github.com), so the table is empty and the
- * default `mkosi-ref` is `system` until a verified pin lands. Until then a commit is installed by giving
- * both `mkosi-ref: <commit>` and `mkosi-sha256: <sha256 of its tarball>`.
+ * Pinned mkosi releases, newest first; the first is the default `mkosi-ref`.
+ *
+ * v25.3 is the release Debian trixie ships. Its sha256 is that of Debian's `mkosi_25.3.orig.tar.gz`
+ * (trixie's Sources index lists 7b039fb3…), which is GitHub's git-archive of the tag: its pax global
+ * header names commit 54c625c3… and it unpacks to `mkosi-25.3/`. The machines this was written on cannot
+ * reach github.com, so the download itself was not fetched here; should GitHub's bytes ever differ, the
+ * install fails closed, naming both sums.
  */
-export const MKOSI_PINS: readonly MkosiPin[] = [];
+export const MKOSI_PINS: readonly MkosiPin[] = [
+  {
+    commit: "54c625c380ef5500f17460981a3c67b109b6a847",
+    version: "25.3",
+    archive: "refs/tags/v25.3.tar.gz",
+    topDirectory: "mkosi-25.3",
+    sha256: "7b039fb3b34e1680173a7f4af1bc24b475465afe335c8b21c213167734061e35",
+  },
+];
 
 export const MKOSI_ARCHIVE_BASE = "https://github.com/systemd/mkosi/archive";
 export const SYSTEM_REF = "system";
@@ -32,7 +45,14 @@ const COMMIT = /^[0-9a-f]{40}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
 export type MkosiSource =
-  { kind: "system" } | { kind: "commit"; commit: string; sha256: string; version?: string };
+  | { kind: "system" }
+  | { kind: "commit"; commit: string; sha256: string; version?: string; archive?: ArchiveLayout };
+
+/** Where a pinned release's tarball lives and what it unpacks to; other commits use `<commit>.tar.gz`. */
+export interface ArchiveLayout {
+  archive: string;
+  topDirectory: string;
+}
 
 /**
  * What `mkosi-ref` (and `mkosi-sha256`) ask for: `system`, a pinned commit, or any commit with its
@@ -77,7 +97,13 @@ export function resolveMkosiSource(
         `empty or ${pin.sha256}`,
       );
     }
-    return { kind: "commit", commit: pin.commit, sha256: pin.sha256, version: pin.version };
+    return {
+      kind: "commit",
+      commit: pin.commit,
+      sha256: pin.sha256,
+      version: pin.version,
+      archive: { archive: pin.archive, topDirectory: pin.topDirectory },
+    };
   }
   if (!sha256) {
     throw new InputError(
@@ -89,22 +115,26 @@ export function resolveMkosiSource(
   return { kind: "commit", commit: wanted, sha256 };
 }
 
-/** The tool-cache download for a commit: GitHub's tarball unpacks to `mkosi-<commit>/`, whose bin/mkosi runs the tree. */
+/**
+ * The tool-cache download for a commit: GitHub's tarball of a commit unpacks to `mkosi-<commit>/` (a
+ * pinned release's tag tarball to its own directory), whose bin/mkosi runs the tree.
+ */
 export function mkosiDownload(
   commit: string,
   sha256: string,
   baseUrl = MKOSI_ARCHIVE_BASE,
   arch = runnerArch(),
+  layout: ArchiveLayout = { archive: `${commit}.tar.gz`, topDirectory: `mkosi-${commit}` },
 ): ToolDownload {
   return {
     tool: "mkosi",
     version: commit,
     platform: "linux",
     arch,
-    url: `${baseUrl.replace(/\/+$/, "")}/${commit}.tar.gz`,
+    url: `${baseUrl.replace(/\/+$/, "")}/${layout.archive}`,
     sha256,
     archive: "tar.gz",
-    binaries: [`mkosi-${commit}/bin/mkosi`],
+    binaries: [`${layout.topDirectory}/bin/mkosi`],
   };
 }
 
@@ -126,7 +156,7 @@ export async function installMkosi(
   source: Extract<MkosiSource, { kind: "commit" }>,
   options: InstallMkosiOptions,
 ): Promise<InstalledMkosi> {
-  const download = mkosiDownload(source.commit, source.sha256, options.baseUrl);
+  const download = mkosiDownload(source.commit, source.sha256, options.baseUrl, undefined, source.archive);
   const installed = await installTool(download, {
     logger: options.logger,
     ...(options.toolCache ? { toolCache: options.toolCache } : {}),
