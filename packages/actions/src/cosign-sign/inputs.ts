@@ -8,6 +8,7 @@ import {
   type InputGetter,
 } from "@frostyard/kit";
 import { checkPromoteTags, parseImageInput } from "@frostyard/cosign";
+import { parseRegistryLogin, type RegistryLogin } from "../registry-login";
 
 export const FORMATS = ["legacy", "bundle", "both"] as const;
 export const ENGINES = ["native", "cosign"] as const;
@@ -21,7 +22,7 @@ export const PUBLIC_GOOD = {
 export const DEFAULT_COSIGN_VERSION = "v2.6.4";
 
 /** Every input of actions/cosign-sign, parsed once. Secrets are kept here and masked by main before any log. */
-export interface CosignSignInputs {
+export interface CosignSignInputs extends RegistryLogin {
   images: string[];
   key?: string;
   password: string;
@@ -29,9 +30,6 @@ export interface CosignSignInputs {
   recursive: boolean;
   annotations: Record<string, string>;
   promoteTags: string[];
-  registry?: string;
-  registryUsername?: string;
-  registryPassword?: string;
   insecureRegistries: string[];
   engine: (typeof ENGINES)[number];
   cosignVersion: string;
@@ -75,24 +73,7 @@ export function parseInputs(get: InputGetter): CosignSignInputs {
     parseImageInput(image, images.length > 1 ? `image (entry ${i + 1})` : "image"),
   );
 
-  const registry = getOptionalString(get, "registry");
-  const registryUsername = getOptionalString(get, "registry-username");
-  const registryPassword = getOptionalString(get, "registry-password");
-  if ((registryUsername === undefined) !== (registryPassword === undefined)) {
-    const missing = registryUsername === undefined ? "registry-username" : "registry-password";
-    throw new InputError(
-      missing,
-      "is empty while its partner is set",
-      "registry-username and registry-password together",
-    );
-  }
-  if (registryUsername !== undefined && registry === undefined) {
-    throw new InputError(
-      "registry",
-      "is empty while registry-username is set; credentials are sent only to the registry they are for",
-      "a registry host such as ghcr.io or registry.example.com:5000",
-    );
-  }
+  const login = parseRegistryLogin(get);
 
   const key = getOptionalString(get, "key");
   const certificateIdentity = getOptionalString(get, "certificate-identity");
@@ -135,9 +116,7 @@ export function parseInputs(get: InputGetter): CosignSignInputs {
     recursive: getBoolean(get, "recursive", false),
     annotations,
     promoteTags: checkPromoteTags(getList(get, "promote-tags")),
-    ...(registry !== undefined ? { registry } : {}),
-    ...(registryUsername !== undefined ? { registryUsername } : {}),
-    ...(registryPassword !== undefined ? { registryPassword } : {}),
+    ...login,
     insecureRegistries: getList(get, "insecure-registries"),
     engine: getEnum(get, "engine", ENGINES, "native"),
     cosignVersion,

@@ -8,7 +8,8 @@ import {
   type ImageSigner,
   type SignImagesReport,
 } from "@frostyard/cosign";
-import { CredentialStore, RegistryClient } from "@frostyard/oci";
+import { RegistryClient } from "@frostyard/oci";
+import { credentialsFor } from "../registry-login";
 import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
 import { parseInputs, type CosignSignInputs } from "./inputs";
 import { prepareCosignEngine } from "./cosign-cli";
@@ -38,13 +39,7 @@ async function main(): Promise<void> {
   const inputs = parseInputs(inputGetter);
   if (inputs.key?.startsWith("env://")) maskSecrets(logger, [env[inputs.key.slice("env://".length)]]);
 
-  const credentials = new CredentialStore({ logger });
-  if (inputs.registry && inputs.registryUsername && inputs.registryPassword) {
-    credentials.set(inputs.registry, {
-      username: inputs.registryUsername,
-      password: inputs.registryPassword,
-    });
-  }
+  const credentials = credentialsFor(inputs, logger);
   const client = new RegistryClient({ logger, credentials, insecureRegistries: inputs.insecureRegistries });
 
   const engine = inputs.engine === "cosign" ? await prepareCosignEngine(inputs, logger) : undefined;

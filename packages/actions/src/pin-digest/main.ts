@@ -1,5 +1,6 @@
 import { emitAnnotations } from "@frostyard/kit";
-import { CredentialStore, RegistryClient } from "@frostyard/oci";
+import { RegistryClient } from "@frostyard/oci";
+import { credentialsFor } from "../registry-login";
 import {
   GitHubActionResolver,
   openPullRequest,
@@ -21,13 +22,7 @@ async function main(): Promise<void> {
   if (inputs.registryPassword) logger.setSecret(inputs.registryPassword);
   const root = process.env.GITHUB_WORKSPACE || process.cwd();
 
-  const credentials = new CredentialStore({ logger });
-  if (inputs.registry && inputs.registryUsername && inputs.registryPassword) {
-    credentials.set(inputs.registry, {
-      username: inputs.registryUsername,
-      password: inputs.registryPassword,
-    });
-  }
+  const credentials = credentialsFor(inputs, logger);
   const client = new RegistryClient({ logger, credentials, insecureRegistries: inputs.insecureRegistries });
   const actions = new GitHubActionResolver({
     token: inputs.token,
