@@ -13,3 +13,5 @@ export * from "./summary";
 export * from "./version";
 export * from "./volumes";
 export * from "./oci-output";
+export * from "./build-report";
+export * from "./build-image";

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { consoleLogger, execStreaming, type Logger } from "@frostyard/kit";
-import { withSudo } from "@frostyard/mkosi";
-import { packageRootfs, type PackageOptions, type PackageResult } from "@frostyard/rootfs-oci";
+import { withSudo, type BuildImageDeps, type PackageRequestOptions } from "@frostyard/mkosi";
+import { packageRootfs, type PackageResult } from "@frostyard/rootfs-oci";
 
 /**
  * mkosi ran as root (sudo), so the rootfs holds files only root may read (/etc/shadow, /root, …). On a
@@ -16,7 +16,7 @@ export const PACKAGE_REQUEST_ENV = "FROSTYARD_MKOSI_PACKAGE_REQUEST";
 /** Tests set this to take the child-process path without sudo (the machine runs them as root). */
 export const PACKAGE_IN_CHILD_ENV = "FROSTYARD_MKOSI_PACKAGE_IN_CHILD";
 
-export type PackageRequestOptions = Omit<PackageOptions, "logger">;
+export type { PackageRequestOptions };
 
 interface PackageRequest {
   options: PackageRequestOptions;
@@ -70,4 +70,12 @@ export async function servePackageRequest(requestFile: string): Promise<void> {
     console.error((error as Error).message);
     process.exitCode = 1;
   }
+}
+
+/** buildImage's packager for an action bundle: as root in a child process when mkosi ran under sudo. */
+export function rootAwarePackager(logger: Logger): NonNullable<BuildImageDeps["packager"]> {
+  return (options, { sudo, scratch }) =>
+    packagesInChild(sudo, process.getuid?.() ?? 0, process.env)
+      ? packageInChild(options, scratch, sudo, logger)
+      : packageRootfs({ ...options, logger });
 }

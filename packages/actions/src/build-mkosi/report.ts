@@ -1,46 +1,7 @@
-import { formatBytes, heading, markdownTable, type Timings } from "@frostyard/kit";
-import type { MkosiImage } from "@frostyard/mkosi";
+import { formatBytes, heading, markdownTable } from "@frostyard/kit";
+import type { BuildReport, CacheReport } from "@frostyard/mkosi";
 
-export interface CacheReport {
-  enabled: boolean;
-  /** "hit" (exact key), "partial" (a restore key), "miss". */
-  outcome?: "hit" | "partial" | "miss";
-  key?: string;
-  restoredKey?: string;
-  /** Bytes of the restored archive. */
-  restoredBytes?: number;
-  store?: string;
-}
-
-export interface LayerReport {
-  digest: string;
-  size: number;
-  packages: string[];
-}
-
-export interface BuildReport {
-  mkosiVersion: string;
-  profiles: readonly string[];
-  imageVersion: string;
-  images: readonly MkosiImage[];
-  /** Bytes on disk per image output (a directory's files summed), by output path. */
-  sizes: ReadonlyMap<string, number>;
-  cache: CacheReport;
-  freeBefore?: number;
-  freeAfter?: number;
-  workVolume?: string;
-  layers?: readonly LayerReport[];
-  ociLayout?: string;
-  digest?: string;
-  pushed?: { image: string; tags: readonly string[]; uploadedBytes: number; skippedBlobs: number };
-  timings: Timings;
-  failed?: string;
-}
-
-export function cacheOutcome(key: string, restored: string | undefined): "hit" | "partial" | "miss" {
-  if (restored === undefined) return "miss";
-  return restored === key ? "hit" : "partial";
-}
+export { cacheOutcome, type BuildReport, type CacheReport, type LayerReport } from "@frostyard/mkosi";
 
 function cacheLine(cache: CacheReport): string {
   if (!cache.enabled) return "off (`cache: false`)";
