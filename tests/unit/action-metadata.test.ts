@@ -23,18 +23,20 @@ function discoverActions(): ActionUnderTest[] {
         found.push({ label: `actions/${name}`, file, readmes: [join(actionsDir, name, "README.md")] });
     }
   }
-  const root = join(repoRoot, "action.yml");
-  if (existsSync(root)) {
-    found.push({
-      label: "root action",
-      file: root,
-      readmes: [join(repoRoot, "README.md"), join(repoRoot, "docs/pipeline.md")],
-    });
-  }
+  // The root action (the whole pipeline as one step) is required: a missing action.yml fails below.
+  found.push({
+    label: "root action",
+    file: join(repoRoot, "action.yml"),
+    readmes: [join(repoRoot, "README.md"), join(repoRoot, "docs/pipeline.md")],
+  });
   return found;
 }
 
 const actions = discoverActions();
+
+test("the root action.yml exists (uses: frostyard/build@<sha> runs the pipeline)", () => {
+  expect(existsSync(join(repoRoot, "action.yml"))).toBe(true);
+});
 
 describe.runIf(actions.length > 0)("every action in the repository", () => {
   test.each(actions)("$label: action.yml and README agree", ({ file, readmes }) => {
