@@ -19,11 +19,14 @@ describe("build-mkosi inputs", () => {
       sudo: "auto",
       mkosi: { kind: "commit", commit: "54c625c380ef5500f17460981a3c67b109b6a847", version: "25.3" },
       cache: true,
+      cacheRefresh: "weekly",
       tags: [],
       push: false,
       bootable: true,
       maxLayers: 64,
       compression: "gzip",
+      overwriteVersion: false,
+      explicitPackagingInputs: [],
     });
     expect(inputs.imageVersion).toBeUndefined();
     expect(inputs.image).toBeUndefined();
@@ -42,6 +45,8 @@ describe("build-mkosi inputs", () => {
         "mkosi-ref": "f".repeat(40),
         "mkosi-sha256": "e".repeat(64),
         cache: "false",
+        "cache-refresh": "daily",
+        "overwrite-version": "true",
         image: "ghcr.io/acme/os",
         tags: "latest-candidate",
         push: "true",
@@ -61,6 +66,9 @@ describe("build-mkosi inputs", () => {
       sudo: "false",
       mkosi: { kind: "commit", commit: "f".repeat(40), sha256: "e".repeat(64) },
       cache: false,
+      cacheRefresh: "daily",
+      overwriteVersion: true,
+      explicitPackagingInputs: ["max-layers", "compression"],
       image: { registry: "ghcr.io", repository: "acme/os" },
       tags: ["latest-candidate"],
       push: true,
@@ -98,6 +106,16 @@ describe("build-mkosi inputs", () => {
     ["mkosi branch", { "mkosi-ref": "main" }, /input 'mkosi-ref': 'main' is not a full commit id/],
     ["verb in args", { args: "--debug build" }, /input 'args': 'build' is an mkosi verb/],
     ["unclosed quote", { args: `--foo="bar` }, /input 'args': has an unclosed " quote/],
+    [
+      "cache-refresh",
+      { "cache-refresh": "hourly" },
+      /input 'cache-refresh': got 'hourly'; expected one of: daily, weekly, monthly, never/,
+    ],
+    [
+      "floating image version",
+      { "image-version": "latest" },
+      /input 'image-version': 'latest' is a floating tag name/,
+    ],
     [
       "image version",
       { "image-version": "1.0 beta" },

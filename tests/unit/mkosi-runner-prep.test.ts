@@ -97,6 +97,88 @@ describe("runner preparation", () => {
       },
       ["apt-install systemd-repart"],
     ],
+    [
+      "Format=disk needs systemd-repart",
+      {
+        sysctls: {},
+        existingPaths: new Set(["/usr/share/keyrings/debian-archive-keyring.gpg"]),
+        formats: ["disk"],
+      },
+      ["apt-install systemd-repart"],
+    ],
+    [
+      "Format=esp needs systemd-repart",
+      {
+        sysctls: {},
+        existingPaths: new Set(["/usr/share/keyrings/debian-archive-keyring.gpg"]),
+        formats: ["esp"],
+      },
+      ["apt-install systemd-repart"],
+    ],
+    [
+      "Format=confext needs systemd-repart",
+      {
+        sysctls: {},
+        existingPaths: new Set(["/usr/share/keyrings/debian-archive-keyring.gpg"]),
+        formats: ["confext"],
+      },
+      ["apt-install systemd-repart"],
+    ],
+    [
+      "Format=portable needs systemd-repart",
+      {
+        sysctls: {},
+        existingPaths: new Set(["/usr/share/keyrings/debian-archive-keyring.gpg"]),
+        formats: ["portable"],
+      },
+      ["apt-install systemd-repart"],
+    ],
+    [
+      "Format=oci does not need systemd-repart",
+      {
+        sysctls: {},
+        existingPaths: new Set(["/usr/share/keyrings/debian-archive-keyring.gpg"]),
+        formats: ["oci"],
+      },
+      [],
+    ],
+    [
+      "Format=uki does not need systemd-repart",
+      {
+        sysctls: {},
+        existingPaths: new Set(["/usr/share/keyrings/debian-archive-keyring.gpg"]),
+        formats: ["uki"],
+      },
+      [],
+    ],
+    [
+      "Format=tar does not need systemd-repart",
+      {
+        sysctls: {},
+        existingPaths: new Set(["/usr/share/keyrings/debian-archive-keyring.gpg"]),
+        formats: ["tar"],
+      },
+      [],
+    ],
+    [
+      "Format=cpio does not need systemd-repart",
+      {
+        sysctls: {},
+        existingPaths: new Set(["/usr/share/keyrings/debian-archive-keyring.gpg"]),
+        formats: ["cpio"],
+      },
+      [],
+    ],
+    [
+      "systemd-repart already on PATH",
+      {
+        sysctls: {},
+        existingPaths: new Set(["/usr/share/keyrings/debian-archive-keyring.gpg"]),
+        formats: ["disk"],
+        hasSystemdRepart: true,
+      },
+      [],
+    ],
     ["self-hosted: never touched", { githubHosted: false }, []],
     ["hosted but not Ubuntu: never touched", { osId: "debian" }, []],
   ])("%s", (_name, overrides, expected) => {

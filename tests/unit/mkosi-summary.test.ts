@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import {
   cacheKeys,
+  cachePeriod,
+  type CacheRefresh,
   checkProfiles,
   chooseEntry,
   configFilePaths,
@@ -103,18 +105,67 @@ describe("cache keys", () => {
   test.each<[string[], string, string[]]>([
     [
       [],
-      "mkosi-25.3-debian-trixie-x86-64-default-0123456789abcdef",
-      ["mkosi-25.3-debian-trixie-x86-64-default-", "mkosi-25.3-debian-trixie-x86-64-"],
+      "mkosi-25.3-debian-trixie-x86-64-w2026W48-default-0123456789abcdef",
+      ["mkosi-25.3-debian-trixie-x86-64-w2026W48-default-", "mkosi-25.3-debian-trixie-x86-64-w2026W48-"],
     ],
     [
       ["snow", "cayo"],
-      "mkosi-25.3-debian-trixie-x86-64-cayo+snow-0123456789abcdef",
-      ["mkosi-25.3-debian-trixie-x86-64-cayo+snow-", "mkosi-25.3-debian-trixie-x86-64-"],
+      "mkosi-25.3-debian-trixie-x86-64-w2026W48-cayo+snow-0123456789abcdef",
+      ["mkosi-25.3-debian-trixie-x86-64-w2026W48-cayo+snow-", "mkosi-25.3-debian-trixie-x86-64-w2026W48-"],
     ],
   ])("profiles %j", (profiles, key, restoreKeys) => {
     expect(
-      cacheKeys({ images, profiles, mkosiVersion: "25.3", configHash: "0123456789abcdef".repeat(4) }),
+      cacheKeys({
+        images,
+        profiles,
+        mkosiVersion: "25.3",
+        configHash: "0123456789abcdef".repeat(4),
+        period: "w2026W48",
+      }),
     ).toEqual({ key, restoreKeys });
+  });
+
+  // ISO weeks: 2026-01-01 is a Thursday (week 1); 2027-01-01 is a Friday (still 2026's week 53);
+  // 2024-12-30 is a Monday in 2025's week 1.
+  test.each<[CacheRefresh, string, string]>([
+    ["daily", "2026-11-25T23:59:59Z", "d20261125"],
+    ["daily", "2026-11-26T00:00:00Z", "d20261126"],
+    ["weekly", "2026-11-25T12:00:00Z", "w2026W48"],
+    ["weekly", "2026-11-29T23:59:59Z", "w2026W48"],
+    ["weekly", "2026-11-30T00:00:00Z", "w2026W49"],
+    ["weekly", "2026-01-01T00:00:00Z", "w2026W01"],
+    ["weekly", "2027-01-01T00:00:00Z", "w2026W53"],
+    ["weekly", "2024-12-30T00:00:00Z", "w2025W01"],
+    ["monthly", "2026-11-30T23:59:59Z", "m202611"],
+    ["monthly", "2026-12-01T00:00:00Z", "m202612"],
+    ["never", "2026-11-25T00:00:00Z", "forever"],
+    ["never", "2031-01-01T00:00:00Z", "forever"],
+  ])("cache-refresh %s at %s is period %s", (refresh, at, period) => {
+    expect(cachePeriod(refresh, new Date(at))).toBe(period);
+  });
+
+  test("a new period shares no key or restore key with the last one: it starts cold", () => {
+    const keysAt = (at: string) =>
+      cacheKeys({
+        images,
+        profiles: [],
+        mkosiVersion: "25.3",
+        configHash: "ab".repeat(32),
+        period: cachePeriod("weekly", new Date(at)),
+      });
+    const lastWeek = keysAt("2026-11-29T12:00:00Z");
+    const thisWeek = keysAt("2026-11-30T12:00:00Z");
+    for (const restoreKey of thisWeek.restoreKeys) expect(lastWeek.key.startsWith(restoreKey)).toBe(false);
+    // Within the period a changed config still restores warm through the restore keys.
+    const changed = cacheKeys({
+      images,
+      profiles: [],
+      mkosiVersion: "25.3",
+      configHash: "cd".repeat(32),
+      period: cachePeriod("weekly", new Date("2026-11-30T18:00:00Z")),
+    });
+    expect(changed.key).not.toBe(thisWeek.key);
+    expect(thisWeek.key.startsWith(changed.restoreKeys[0]!)).toBe(true);
   });
 
   test("the config hash follows content and relative paths, not order or checkout location", () => {

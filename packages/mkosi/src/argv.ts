@@ -11,6 +11,8 @@ export interface MkosiOptions {
   cacheDirectory?: string;
   workspaceDirectory?: string;
   outputDirectory?: string;
+  /** `--manifest-format=`, e.g. "json"; undefined leaves the project's ManifestFormat= alone. */
+  manifestFormat?: string;
   /** The user's extra options (`args`), placed before the verb. */
   extraArgs: readonly string[];
 }
@@ -89,6 +91,7 @@ function commonArgs(options: MkosiOptions): string[] {
   if (options.cacheDirectory) argv.push(`--cache-directory=${options.cacheDirectory}`);
   if (options.workspaceDirectory) argv.push(`--workspace-directory=${options.workspaceDirectory}`);
   if (options.outputDirectory) argv.push(`--output-directory=${options.outputDirectory}`);
+  if (options.manifestFormat) argv.push(`--manifest-format=${options.manifestFormat}`);
   argv.push(...options.extraArgs);
   return argv;
 }

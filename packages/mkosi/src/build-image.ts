@@ -12,19 +12,26 @@ import {
   repositoryName,
   type ImageReference,
 } from "@frostyard/oci";
-import {
-  packageRootfs,
-  standardLabels,
-  type PackageOptions,
-  type PackageResult,
-} from "@frostyard/rootfs-oci";
+import { packageRootfs, type PackageOptions, type PackageResult } from "@frostyard/rootfs-oci";
 import type { BuildVariable } from "./environment";
 import type { BuildCache } from "./build-cache";
 import { cacheOutcome, type BuildReport } from "./build-report";
 import { packDirectory, unpackDirectory } from "./cache-archive";
-import { cacheKeys, configFilePaths, hashConfigFiles } from "./cache-key";
+import { cacheKeys, cachePeriod, configFilePaths, hashConfigFiles, type CacheRefresh } from "./cache-key";
 import { defaultImageVersion } from "./image-version";
 import { installMkosi, type MkosiSource } from "./install";
+import {
+  manifestFormatToAdd,
+  projectSetsCacheDirectory,
+  resolveSourceDateEpoch,
+  withJsonManifest,
+} from "./project-settings";
+import {
+  assertNoInputsIgnoredByOciFormat,
+  floatingTags,
+  standardImageMetadata,
+  versionTagAction,
+} from "./publish-rules";
 import { manifestLayers, nameMkosiLayout } from "./oci-output";
 import { checkProfiles, findProjectProfiles } from "./profiles";
 import { mkosiBuild, mkosiSummary, mkosiVersion, type MkosiRunner } from "./run";
@@ -49,6 +56,8 @@ export interface BuildImageOptions {
   sudo: SudoMode;
   mkosi: MkosiSource;
   cache: boolean;
+  /** How often the cache starts cold so package updates land (the period is in the key); default weekly. */
+  cacheRefresh?: CacheRefresh;
   workDirectory?: string;
   outputDirectory?: string;
   /** Where the image is pushed; it also names the image (its title label) when packaged. */
@@ -66,6 +75,10 @@ export interface BuildImageOptions {
   sourceDateEpoch?: number;
   registryUsername?: string;
   registryPassword?: string;
+  /** Push the version tag even when the registry holds another image under it (default: refuse). */
+  overwriteVersion?: boolean;
+  /** Of bootable, max-layers, compression: those the user gave (a Format=oci build refuses them). */
+  explicitPackagingInputs?: readonly string[];
 }
 
 export type PackageRequestOptions = Omit<PackageOptions, "logger">;
@@ -131,21 +144,6 @@ function git(directory: string, ...args: string[]): string | undefined {
   return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
-/** SOURCE_DATE_EPOCH: the option, the environment's, the commit time of the project, else now. */
-function sourceDateEpoch(
-  given: number | undefined,
-  directory: string,
-  env: Record<string, string | undefined>,
-  now: Date,
-): number {
-  if (given !== undefined) return given;
-  const fromEnv = env.SOURCE_DATE_EPOCH;
-  if (fromEnv && /^\d+$/.test(fromEnv)) return Number(fromEnv);
-  const commitTime = git(directory, "log", "-1", "--format=%ct");
-  if (commitTime && /^\d+$/.test(commitTime)) return Number(commitTime);
-  return Math.floor(now.getTime() / 1000);
-}
-
 async function ensureWritableDirectory(
   path: string,
   input: string,
@@ -173,6 +171,24 @@ async function ensureWritableDirectory(
       "a directory this job may create and write",
     );
   }
+}
+
+/** `oci-layout` before an hour of building: a directory we may write that is empty or already a layout. */
+async function checkLayoutPath(path: string, sudo: boolean, logger: Logger): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  const accepted = "a new or empty directory, or an existing OCI image layout, that this job may write";
+  if (info && !info.isDirectory())
+    throw new InputError("oci-layout", `'${path}' exists and is not a directory`, accepted);
+  if (info) {
+    const entries: string[] = await readdir(path).catch(() => []);
+    if (entries.length > 0 && !entries.includes("oci-layout"))
+      throw new InputError(
+        "oci-layout",
+        `'${path}' holds other files (${entries.slice(0, 3).join(", ")}) and no oci-layout file`,
+        accepted,
+      );
+  }
+  await ensureWritableDirectory(path, "oci-layout", sudo, logger);
 }
 
 /** Bytes of a file, or of every regular file below a directory (hardlinks once), without following symlinks. */
@@ -317,8 +333,23 @@ async function build(
   const { logger } = deps;
   const { timings } = report;
   const directory = await checkProject(options);
+  const floating = floatingTags(options.tags);
+  if (floating.length > 0 && options.image) {
+    logger.warning(
+      `tags ${floating.join(", ")}: floating tags move to this image when it is pushed, before any signing or verification; leave them to cosign-sign's promotion unless that is what you want`,
+    );
+  }
   const sudo = useSudo(options.sudo, process.getuid?.() ?? 0, onPath("sudo", env) !== undefined);
-  const epoch = sourceDateEpoch(options.sourceDateEpoch, directory, env, now);
+  const sourceDate = resolveSourceDateEpoch({
+    ...(options.sourceDateEpoch !== undefined ? { given: options.sourceDateEpoch } : {}),
+    ...(env.SOURCE_DATE_EPOCH !== undefined ? { fromEnvironment: env.SOURCE_DATE_EPOCH } : {}),
+    ...(options.sourceDateEpoch === undefined
+      ? { commitTime: git(directory, "log", "-1", "--format=%ct") ?? "" }
+      : {}),
+    now,
+  });
+  for (const warning of sourceDate.warnings) logger.warning(warning);
+  const epoch = sourceDate.epoch;
 
   // Install: a pinned, checksummed source tree, or the mkosi on PATH.
   const command = await timings.time("install mkosi", async () => {
@@ -369,7 +400,7 @@ async function build(
   // build cache. A project's own mkosi.cache/ is used as it is, otherwise one on the big volume. It is given
   // to `summary` as well, since mkosi refuses Incremental= without one.
   const projectCache = join(directory, "mkosi.cache");
-  const cacheDirectory = existsSync(projectCache) ? projectCache : join(work.root, "cache");
+  let cacheDirectory = existsSync(projectCache) ? projectCache : join(work.root, "cache");
   const mkosiOptions: MkosiOptions = {
     directory,
     profiles: options.profiles,
@@ -380,8 +411,26 @@ async function build(
     outputDirectory: work.outputDirectory,
     extraArgs: options.args,
   };
-  await ensureWritableDirectory(cacheDirectory, "work-directory", sudo, logger);
-  const images = await timings.time("mkosi summary", () => mkosiSummary(runner, mkosiOptions));
+  const cacheInput = cacheDirectory === projectCache ? "directory" : "work-directory";
+  await ensureWritableDirectory(cacheDirectory, cacheInput, sudo, logger);
+  let images = await timings.time("mkosi summary", async () => {
+    const first = await mkosiSummary(runner, mkosiOptions);
+    // The project's own CacheDirectory= wins over ours: ask mkosi again without --cache-directory to learn
+    // where it resolves (relative to the config file that set it).
+    if (!projectSetsCacheDirectory(await readConfigFiles(configFilePaths(first), directory))) return first;
+    const again = await mkosiSummary(runner, { ...mkosiOptions, cacheDirectory: undefined });
+    const configured = mainImage(again).cacheDirectory;
+    if (!configured) return first;
+    cacheDirectory = configured;
+    mkosiOptions.cacheDirectory = undefined;
+    logger.info(`The project sets CacheDirectory=${configured}; using it`);
+    await ensureWritableDirectory(cacheDirectory, "directory", sudo, logger);
+    return again;
+  });
+  if (manifestFormatToAdd(mainImage(images))) {
+    mkosiOptions.manifestFormat = "json";
+    images = withJsonManifest(images);
+  }
   report.images = images;
   const main = mainImage(images);
   for (const image of images) {
@@ -389,11 +438,15 @@ async function build(
       `Image ${image.name}: Format=${image.format} ${image.distribution} ${image.release} ${image.architecture} → ${image.outputPath}`,
     );
   }
+  if (main.format === "oci") assertNoInputsIgnoredByOciFormat(options);
+  else if (options.ociLayout) await checkLayoutPath(resolve(options.ociLayout), sudo, logger);
   await timings.time("prepare runner", () => prepareRunner(images, sudo, env, logger));
 
   if (options.cache) {
     await timings.time("restore cache", () =>
-      restoreCache(report, images, directory, cacheDirectory, work.root, sudo, deps),
+      restoreCache(report, images, directory, cacheDirectory, work.root, sudo, deps, {
+        period: cachePeriod(options.cacheRefresh ?? "weekly", now),
+      }),
     );
   }
 
@@ -475,6 +528,20 @@ async function build(
     });
   }
   const client = new RegistryClient({ logger, credentials });
+  const versionRef = formatReference({ ...target, tag: imageVersion });
+  const existing = await client.headManifest({ ...target, tag: imageVersion });
+  const action = versionTagAction(
+    versionRef,
+    existing?.digest,
+    packaged.manifestDigest,
+    options.overwriteVersion ?? false,
+  );
+  if (action === "same") logger.info(`${versionRef} already holds ${packaged.manifestDigest}`);
+  if (action === "overwrite") {
+    logger.warning(
+      `${versionRef} held ${existing?.digest}; overwrite-version moves it to ${packaged.manifestDigest}`,
+    );
+  }
   const pushed = await timings.time("push", () =>
     logger.group(`push ${formatReference(target)}`, () =>
       pushLayout({
@@ -522,23 +589,21 @@ async function packageDirectory(
 ) {
   const { logger } = deps;
   const layout = options.ociLayout ? resolve(options.ociLayout) : `${main.outputPath}.oci`;
+  const metadata = standardImageMetadata({
+    title: main.imageId ?? (options.image ? repositoryName(options.image).split("/").pop() : undefined),
+    version: imageVersion,
+    created: new Date(epoch * 1000).toISOString(),
+    revision: env.GITHUB_SHA || git(directory, "rev-parse", "HEAD"),
+    serverUrl: env.GITHUB_SERVER_URL,
+    repository: env.GITHUB_REPOSITORY,
+    gitRemote: env.GITHUB_REPOSITORY ? undefined : git(directory, "remote", "get-url", "origin"),
+  });
   const packageOptions: PackageRequestOptions = {
     rootfs,
     layout,
     refName: imageVersion,
-    labels: {
-      ...standardLabels({
-        title: main.imageId ?? (options.image ? repositoryName(options.image).split("/").pop() : undefined),
-        version: imageVersion,
-        created: new Date(epoch * 1000).toISOString(),
-        revision: env.GITHUB_SHA || git(directory, "rev-parse", "HEAD"),
-        source: env.GITHUB_REPOSITORY
-          ? `${env.GITHUB_SERVER_URL || "https://github.com"}/${env.GITHUB_REPOSITORY}`
-          : undefined,
-      }),
-      ...Object.fromEntries(options.labels),
-    },
-    annotations: Object.fromEntries(options.annotations),
+    labels: { ...metadata, ...Object.fromEntries(options.labels) },
+    annotations: { ...metadata, ...Object.fromEntries(options.annotations) },
     maxLayers: options.maxLayers,
     compression: options.compression,
     sourceDateEpoch: epoch,
@@ -553,6 +618,18 @@ async function packageDirectory(
   );
 }
 
+async function readConfigFiles(paths: readonly string[], directory: string): Promise<string[]> {
+  const contents: string[] = [];
+  for (const path of paths) {
+    if (!path.endsWith(".conf")) continue;
+    const text = await readFile(isAbsolute(path) ? path : join(directory, path), "utf8").catch(
+      () => undefined,
+    );
+    if (text !== undefined) contents.push(text);
+  }
+  return contents;
+}
+
 async function restoreCache(
   report: BuildReport,
   images: readonly MkosiImage[],
@@ -561,6 +638,7 @@ async function restoreCache(
   workRoot: string,
   sudo: boolean,
   deps: BuildImageDeps,
+  { period }: { period: string },
 ): Promise<void> {
   const { logger, cache: store } = deps;
   const files = [];
@@ -574,9 +652,10 @@ async function restoreCache(
     profiles: report.profiles,
     mkosiVersion: report.mkosiVersion,
     configHash: hashConfigFiles(directory, files),
+    period,
   });
   const archive = join(workRoot, "mkosi-cache.tar.zst");
-  report.cache = { enabled: true, key: keys.key, store: store.description };
+  report.cache = { enabled: true, key: keys.key, store: store.description, period };
   const state: BuildCacheState = { key: keys.key, cacheDirectory, archive, sudo };
   deps.onCacheState?.(state);
   logger.info(`Cache key ${keys.key} (${store.description}); restore keys: ${keys.restoreKeys.join(", ")}`);
@@ -602,7 +681,12 @@ async function restoreCache(
 /** The post step: saves mkosi's cache directory, also after a failed build; an exact hit is already stored. */
 export async function saveBuildCache(
   state: BuildCacheState,
-  deps: { logger: Logger; cache: BuildCache },
+  deps: {
+    logger: Logger;
+    cache: BuildCache;
+    /** Told the bytes of the archive handed to the store, for the summary. */
+    onSaved?: (bytes: number) => void;
+  },
 ): Promise<"saved" | "hit" | "empty"> {
   const { logger, cache: store } = deps;
   if (state.restored === state.key) {
@@ -618,6 +702,7 @@ export async function saveBuildCache(
   const size = (await stat(state.archive)).size;
   await store.save(state.key, [state.archive]);
   await rm(state.archive, { force: true });
+  deps.onSaved?.(size);
   logger.info(
     `Saved mkosi's cache as ${state.key} (${Math.round(size / 2 ** 20)} MiB, ${store.description})`,
   );

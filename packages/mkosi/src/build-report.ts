@@ -10,6 +10,10 @@ export interface CacheReport {
   /** Bytes of the restored archive. */
   restoredBytes?: number;
   store?: string;
+  /** The cache period in the key (`cache-refresh`), e.g. w2026W48. */
+  period?: string;
+  /** Bytes of the archive the post step saved (set by the post step, appended to the summary). */
+  savedBytes?: number;
 }
 
 export interface LayerReport {

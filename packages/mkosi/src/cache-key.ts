@@ -36,11 +36,47 @@ export function configFilePaths(images: readonly MkosiImage[]): string[] {
   return [...new Set(images.flatMap((image) => [...image.files, ...image.scripts]))].sort();
 }
 
+export const CACHE_REFRESHES = ["daily", "weekly", "monthly", "never"] as const;
+export type CacheRefresh = (typeof CACHE_REFRESHES)[number];
+
+/** ISO 8601 week of a UTC date: the week belongs to the year of its Thursday. */
+function isoWeek(date: Date): { year: number; week: number } {
+  const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  const weekday = day.getUTCDay() || 7;
+  day.setUTCDate(day.getUTCDate() + 4 - weekday);
+  const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
+  return { year: day.getUTCFullYear(), week: Math.ceil(((day.getTime() - yearStart) / 86_400_000 + 1) / 7) };
+}
+
+/**
+ * The cache period `now` falls in: part of the cache key and of every restore key, so a new period starts
+ * cold and the package set is installed afresh from the repositories (mkosi's incremental cache manifest
+ * tracks the config, not the repositories' state, so without it security updates would never land).
+ * `never` keeps one period forever.
+ */
+export function cachePeriod(refresh: CacheRefresh, now: Date): string {
+  const pad = (value: number) => String(value).padStart(2, "0");
+  switch (refresh) {
+    case "daily":
+      return `d${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
+    case "weekly": {
+      const { year, week } = isoWeek(now);
+      return `w${year}W${pad(week)}`;
+    }
+    case "monthly":
+      return `m${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}`;
+    case "never":
+      return "forever";
+  }
+}
+
 export interface CacheKeyInput {
   images: readonly MkosiImage[];
   profiles: readonly string[];
   mkosiVersion: string;
   configHash: string;
+  /** From `cachePeriod`; undefined: no period (every restore key spans all time). */
+  period?: string;
 }
 
 export interface CacheKeys {
@@ -55,15 +91,23 @@ function part(value: string): string {
 }
 
 /**
- * `mkosi-<mkosi version>-<distribution>-<release>-<architecture>-<profiles>-<config hash>` of the main
- * image. A changed config misses the key but restores the newest cache of the same target through the
- * restore keys: mkosi then checks each incremental image against its own cache manifest and rebuilds only
- * what no longer matches, so a stale restore costs a rebuild, never a wrong image.
+ * `mkosi-<mkosi version>-<distribution>-<release>-<architecture>-<period>-<profiles>-<config hash>` of the
+ * main image. A changed config misses the key but restores the newest cache of the same target and period
+ * through the restore keys: mkosi then checks each incremental image against its own cache manifest and
+ * rebuilds only what no longer matches, so a stale restore costs a rebuild, never a wrong image. The
+ * restore keys never leave the period, so a new period starts cold.
  */
 export function cacheKeys(input: CacheKeyInput): CacheKeys {
   const main = input.images.at(-1);
   if (!main) throw new Error("cacheKeys: no images");
-  const target = ["mkosi", input.mkosiVersion, main.distribution, main.release, main.architecture]
+  const target = [
+    "mkosi",
+    input.mkosiVersion,
+    main.distribution,
+    main.release,
+    main.architecture,
+    ...(input.period !== undefined ? [input.period] : []),
+  ]
     .map(part)
     .join("-");
   const profiles = input.profiles.length > 0 ? [...input.profiles].sort().map(part).join("+") : "default";

@@ -16,12 +16,42 @@ export function defaultImageVersion(now: Date): string {
 /** The image version becomes the immutable tag it is pushed under, so it must be a valid OCI tag. */
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
+/**
+ * Tag names that conventionally move from image to image. The image version is the immutable tag an image
+ * is pushed under, so it may not be one of these; as extra `tags` they are allowed but warned about.
+ */
+export const FLOATING_TAGS = [
+  "latest",
+  "stable",
+  "edge",
+  "testing",
+  "unstable",
+  "next",
+  "nightly",
+  "beta",
+  "canary",
+  "current",
+  "main",
+  "master",
+] as const;
+
+export function isFloatingTag(tag: string): boolean {
+  return (FLOATING_TAGS as readonly string[]).includes(tag.toLowerCase());
+}
+
 export function validateImageVersion(value: string, input = "image-version"): string {
   if (!TAG.test(value)) {
     throw new InputError(
       input,
       `'${value.slice(0, 60)}' cannot be an image tag`,
       "1 to 128 characters of letters, digits, '_', '.' and '-', not starting with '.' or '-' (default: UTC %Y%m%d%H%M%S)",
+    );
+  }
+  if (isFloatingTag(value)) {
+    throw new InputError(
+      input,
+      `'${value}' is a floating tag name; the image version is the immutable tag the image is pushed under`,
+      `a version that names one build, such as 2026.11.25 or the default UTC %Y%m%d%H%M%S (not ${FLOATING_TAGS.join(", ")}); move floating tags after signing with cosign-sign`,
     );
   }
   return value;

@@ -15,3 +15,5 @@ export * from "./volumes";
 export * from "./oci-output";
 export * from "./build-report";
 export * from "./build-image";
+export * from "./publish-rules";
+export * from "./project-settings";

@@ -35,8 +35,11 @@ const KEYRINGS: Record<string, { path: string; package: string }> = {
   ubuntu: { path: "/usr/share/keyrings/ubuntu-archive-keyring.gpg", package: "ubuntu-keyring" },
 };
 
-/** Formats mkosi assembles with systemd-repart. */
-const REPART_FORMATS = new Set(["disk", "esp", "sysext", "confext", "portable", "uki", "oci"]);
+/**
+ * Formats mkosi 25 assembles with systemd-repart: disk images, the ESP and the extension images. `oci`
+ * (mkosi writes the layout itself), `uki`, `cpio`, `tar` and `directory` need no repart.
+ */
+const REPART_FORMATS = new Set(["disk", "esp", "sysext", "confext", "portable"]);
 
 /** Paths `planRunnerPreparation` looks at, so the caller knows what to stat. */
 export function pathsOfInterest(): string[] {

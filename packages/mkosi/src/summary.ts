@@ -14,6 +14,8 @@ export interface MkosiImage {
   outputPath: string;
   /** `<Output>.manifest` when `ManifestFormat` includes json, else undefined. */
   manifestPath?: string;
+  /** ManifestFormat= as mkosi resolved it (empty: the project asks for no manifest). */
+  manifestFormats?: string[];
   imageId?: string;
   imageVersion?: string;
   distribution: string;
@@ -112,6 +114,7 @@ export function parseSummary(json: string, projectDirectory: string): MkosiImage
       files: stringList(image.Files),
       scripts,
       profiles: stringList(image.Profiles),
+      manifestFormats,
     };
     if (manifestFormats.includes("json")) result.manifestPath = join(outputDirectory, `${output}.manifest`);
     const imageId = optionalStr(image, "ImageId");

@@ -10,6 +10,7 @@ import {
 } from "@frostyard/kit";
 import {
   buildVariables,
+  CACHE_REFRESHES,
   DEFAULT_MKOSI_REF,
   resolveMkosiSource,
   SUDO_MODES,
@@ -17,6 +18,7 @@ import {
   validateImageVersion,
   validateProfiles,
   type BuildVariable,
+  type CacheRefresh,
   type MkosiSource,
   type SudoMode,
 } from "@frostyard/mkosi";
@@ -35,6 +37,7 @@ export interface BuildMkosiInputs {
   sudo: SudoMode;
   mkosi: MkosiSource;
   cache: boolean;
+  cacheRefresh: CacheRefresh;
   workDirectory?: string;
   outputDirectory?: string;
   image?: ImageReference;
@@ -49,7 +52,13 @@ export interface BuildMkosiInputs {
   sourceDateEpoch?: number;
   registryUsername?: string;
   registryPassword?: string;
+  overwriteVersion: boolean;
+  /** Packaging inputs given a value (bootable, max-layers, compression): mkosi's Format=oci ignores them. */
+  explicitPackagingInputs: string[];
 }
+
+/** Inputs whose action.yml default is empty so that setting one can be told from its default. */
+const PACKAGING_INPUTS_WITH_DEFAULTS = ["bootable", "max-layers", "compression"] as const;
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
@@ -157,6 +166,7 @@ export function parseInputs(get: InputGetter): BuildMkosiInputs {
     sudo: getEnum(get, "sudo", SUDO_MODES, "auto"),
     mkosi: resolveMkosiSource(getOptionalString(get, "mkosi-ref") ?? DEFAULT_MKOSI_REF, mkosiSha),
     cache: getBoolean(get, "cache", true),
+    cacheRefresh: getEnum(get, "cache-refresh", CACHE_REFRESHES, "weekly"),
     workDirectory: getOptionalString(get, "work-directory"),
     outputDirectory: getOptionalString(get, "output-directory"),
     image,
@@ -171,6 +181,8 @@ export function parseInputs(get: InputGetter): BuildMkosiInputs {
     sourceDateEpoch,
     registryUsername,
     registryPassword,
+    overwriteVersion: getBoolean(get, "overwrite-version", false),
+    explicitPackagingInputs: PACKAGING_INPUTS_WITH_DEFAULTS.filter((name) => get(name).trim() !== ""),
   };
 }
 

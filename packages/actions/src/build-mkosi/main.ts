@@ -19,7 +19,7 @@ import {
 import { selectBuildCache } from "./cache-store";
 import { PACKAGE_REQUEST_ENV, rootAwarePackager, servePackageRequest } from "./package-as-root";
 import { parseInputs, secretValues } from "./inputs";
-import { summaryMarkdown } from "./report";
+import { savedCacheMarkdown, summaryMarkdown } from "./report";
 
 const CACHE_STATE = "cacheState";
 
@@ -60,12 +60,16 @@ async function main(): Promise<void> {
 
 /** Saves mkosi's cache directory, also after a failed build. */
 async function post(): Promise<void> {
-  const state = readState(CACHE_STATE);
-  if (!state) return;
-  await saveBuildCache(JSON.parse(state) as BuildCacheState, {
+  const raw = readState(CACHE_STATE);
+  if (!raw) return;
+  const state = JSON.parse(raw) as BuildCacheState;
+  let savedBytes: number | undefined;
+  const outcome = await saveBuildCache(state, {
     logger: coreLogger,
     cache: selectBuildCache(),
+    onSaved: (bytes) => (savedBytes = bytes),
   });
+  await writeSummary(savedCacheMarkdown(state.key, outcome, savedBytes));
 }
 
 const packageRequest = process.env[PACKAGE_REQUEST_ENV];

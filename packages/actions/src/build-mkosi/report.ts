@@ -69,3 +69,19 @@ export function summaryMarkdown(report: BuildReport): string {
   parts.push(report.timings.toMarkdown());
   return parts.join("\n\n");
 }
+
+/** The post step's addition to the job summary: what became of mkosi's cache. */
+export function savedCacheMarkdown(
+  key: string,
+  outcome: "saved" | "hit" | "empty",
+  savedBytes: number | undefined,
+): string {
+  switch (outcome) {
+    case "saved":
+      return `**Cache saved** (post step): \`${key}\`, ${savedBytes === undefined ? "?" : formatBytes(savedBytes)}`;
+    case "hit":
+      return `**Cache** (post step): \`${key}\` was restored exactly; nothing to save`;
+    case "empty":
+      return `**Cache** (post step): mkosi's cache directory was empty; nothing saved for \`${key}\``;
+  }
+}
