@@ -29,6 +29,14 @@ const skip =
 const CREDENTIALS = { user: "builder", password: "reg-pass-5c1f0e" };
 const SECRET = "tok-9d8c7b6a5f4e3d2c1b0a";
 const EPOCH = "1735689600";
+const GITHUB_RUN = {
+  GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
+  GITHUB_REPOSITORY: "frostyard/e2e-os",
+  GITHUB_SERVER_URL: "https://git.example",
+};
+/** The cache key of the fixture's target with profile extra, in any refresh period; mkosi's version as it is. */
+const CACHE_KEY = /mkosi-\d+(\.\d+)*-debian-trixie-x86-64-w\d{4}W\d{2}-extra-[0-9a-f]{16}/;
+const cacheKeyIn = (text: string) => CACHE_KEY.exec(text)?.[0];
 
 /** mkosi's default apt sources include a debug archive the mirror may refuse; point it at the host's mirror. */
 export async function writeSandboxSources(project: string): Promise<void> {
@@ -94,6 +102,9 @@ describe.skipIf(skip)(
       scratch = await mkdtemp(join(tmpdir(), "frostyard-build-mkosi-"));
       project = join(scratch, "project");
       await cp(join(repoRoot, "tests/fixtures/mkosi/project"), project, { recursive: true });
+      // Without ManifestFormat= the action asks for a JSON manifest itself (the mkosi-manifest output).
+      const conf = await readFile(join(project, "mkosi.conf"), "utf8");
+      await writeFile(join(project, "mkosi.conf"), conf.replace(/^ManifestFormat=json\n/m, ""));
       await writeSandboxSources(project);
       [registry, containers] = await Promise.all([
         startRegistry({ htpasswd: CREDENTIALS }),
@@ -110,7 +121,17 @@ describe.skipIf(skip)(
           },
         }),
       );
-      cold = await action({ ...baseInputs(), "image-version": "1.0", push: "true", tags: "candidate" });
+      cold = await action(
+        {
+          ...baseInputs(),
+          "image-version": "1.0",
+          push: "true",
+          tags: "candidate",
+          labels: "org.example.team=os\norg.opencontainers.image.description=test image",
+          annotations: "org.example.pipeline=e2e",
+        },
+        GITHUB_RUN,
+      );
     }, TOOLBOX_BUILD_TIMEOUT_MS + 600_000);
 
     afterAll(async () => {
@@ -169,15 +190,48 @@ describe.skipIf(skip)(
         });
       }
 
-      expect(cold.summary).toContain("| cache | miss `mkosi-25.3-debian-trixie-x86-64-extra-");
+      // The standard keys from the run on the config's labels and the manifest's annotations, with the
+      // user's labels and annotations over them.
+      const creds = `--creds=${CREDENTIALS.user}:${CREDENTIALS.password}`;
+      const ref = `docker://${registry.host}/os/test:1.0`;
+      const standard = {
+        "org.opencontainers.image.title": "frostyard-test",
+        "org.opencontainers.image.version": "1.0",
+        "org.opencontainers.image.created": new Date(Number(EPOCH) * 1000).toISOString(),
+        "org.opencontainers.image.revision": GITHUB_RUN.GITHUB_SHA,
+        "org.opencontainers.image.source": "https://git.example/frostyard/e2e-os",
+        "org.opencontainers.image.url": "https://git.example/frostyard/e2e-os",
+      };
+      const config = JSON.parse(
+        (await run("skopeo", ["inspect", "--tls-verify=false", creds, "--config", ref])).stdout,
+      ) as { config: { Labels: Record<string, string> } };
+      expect(config.config.Labels).toMatchObject({
+        ...standard,
+        "org.example.team": "os",
+        "org.opencontainers.image.description": "test image",
+      });
+      expect(config.config.Labels).not.toHaveProperty("org.example.pipeline");
+      const manifest = JSON.parse(
+        (await run("skopeo", ["inspect", "--tls-verify=false", creds, "--raw", ref])).stdout,
+      ) as { annotations: Record<string, string> };
+      expect(manifest.annotations).toMatchObject({ ...standard, "org.example.pipeline": "e2e" });
+      expect(manifest.annotations).not.toHaveProperty("org.example.team");
+      // Only the version tag and the explicit extra tag: no floating tag is pushed by default.
+      expect((await registryTags("os/test")).sort()).toEqual(["1.0", "candidate"]);
+      expect(await registryTags("os/test")).not.toContain("latest");
+
+      const key = cacheKeyIn(cold.summary) ?? "";
+      expect(cold.summary).toContain(`| cache | miss \`${key}\``);
+      // The post step added the size it saved to the summary.
+      expect(cold.summary).toMatch(
+        new RegExp(`\\*\\*Cache saved\\*\\* \\(post step\\): \`${key}\`, [\\d.]+ (MiB|GiB)`),
+      );
       expect(cold.summary).toContain(`## Layers: ${layers.length},`);
       expect(cold.summary).toMatch(/\| mkosi build \| [\d.]+ (s|ms|min)/);
       // The post step packed mkosi's cache (incremental images) into the local store.
       expect(cold.postExitCode).toBe(0);
       const stored = await readdir(join(scratch, "build-cache"));
-      expect(stored.filter((name) => name.startsWith("mkosi-25.3-debian-trixie-x86-64-extra-"))).toHaveLength(
-        1,
-      );
+      expect(stored.filter((name) => CACHE_KEY.test(name))).toHaveLength(1);
       // The secret was masked and never reached the log or mkosi's argv.
       expect(cold.masks).toContain(SECRET);
       expect(cold.log.join("\n")).not.toContain(SECRET);
@@ -218,7 +272,11 @@ describe.skipIf(skip)(
       expect(error).toMatch(
         /rejected the credentials .* for 127\.0\.0\.1:\d+\/os\/test: check the user and password/,
       );
-      expect(warm.summary).toContain("| cache | hit `mkosi-25.3-debian-trixie-x86-64-extra-");
+      expect(warm.summary).toContain(`| cache | hit \`${cacheKeyIn(cold.summary)}\``);
+      // Really incremental: mkosi copied its cached tree instead of installing packages again.
+      const warmLog = warm.log.join("\n");
+      expect(warmLog).toContain("Copying cached trees");
+      expect(cold.log.join("\n")).not.toContain("Copying cached trees");
       expect(warm.log.join("\n")).not.toContain("wrong-password");
       expect(await registryTags("os/test")).toEqual(expect.not.arrayContaining(["2.0"]));
       // Built, packaged, but never pushed.
@@ -228,6 +286,35 @@ describe.skipIf(skip)(
       ) as { manifests: { digest: string }[] };
       expect(index.manifests.map((m) => m.digest)).toContain(warm.outputs.digest);
       expect(existsSync(join(scratch, "work2/output/frostyard-test_2.0/usr/bin/passwd"))).toBe(true);
+    }, 300_000);
+
+    test("the version tag is immutable: another image under 1.0 is refused naming both digests", async () => {
+      const coldDigest = cold.outputs.digest ?? "";
+      const result = await action(
+        {
+          ...baseInputs(),
+          "work-directory": join(scratch, "work-immutable"),
+          "image-version": "1.0",
+          push: "true",
+          labels: "org.example.rebuild=yes",
+        },
+        GITHUB_RUN,
+      );
+      expect(result.failed).toBe(true);
+      const rebuilt = result.outputs.digest ?? "";
+      expect(rebuilt).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(rebuilt).not.toBe(coldDigest);
+      const error = result.annotations.find((a) => a.level === "error")?.message ?? "";
+      expect(error).toBe(
+        `input 'image-version': ${registry.host}/os/test:1.0 already exists as ${coldDigest}; this build is ${rebuilt}, and a version tag is immutable; expected a new image version (the default is UTC %Y%m%d%H%M%S), or overwrite-version: true to move it on purpose`,
+      );
+      const { stdout } = await run("skopeo", [
+        "inspect",
+        "--tls-verify=false",
+        `--creds=${CREDENTIALS.user}:${CREDENTIALS.password}`,
+        `docker://${registry.host}/os/test:1.0`,
+      ]);
+      expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(coldDigest);
     }, 300_000);
 
     test("Format=oci: mkosi's own layout is named by the image version and pushed as it is", async () => {
@@ -272,6 +359,21 @@ describe.skipIf(skip)(
       ["invalid image name", { image: "Registry.example/UPPER/case" }, /input 'image'/],
       ["image with a tag", { image: "127.0.0.1:1/os/test:latest" }, /input 'image'.*names a tag or digest/],
       [
+        "floating image version",
+        { "image-version": "latest" },
+        /input 'image-version': 'latest' is a floating tag name/,
+      ],
+      [
+        "packaging inputs on a Format=oci build",
+        { args: "--format=oci", labels: "a=b", compression: "zstd" },
+        /input 'labels, compression': are set, but the project builds Format=oci/,
+      ],
+      [
+        "oci-layout naming a file",
+        { "oci-layout": "/proc/version" },
+        /input 'oci-layout': '\/proc\/version' exists and is not a directory/,
+      ],
+      [
         "unwritable output",
         { "output-directory": "/proc/version/out" },
         /input 'output-directory'.*cannot create or write '\/proc\/version\/out'/,
@@ -307,14 +409,12 @@ describe.skipIf(skip)(
       const error = result.annotations.find((a) => a.level === "error")?.message ?? "";
       expect(error).toMatch(/^mkosi build exited with code \d+; its last lines:\n/);
       expect(error).toContain("frostyard-test: failing on purpose (FROSTYARD_FAIL=1)");
-      expect(result.summary).toContain("| cache | partial: restored `mkosi-25.3-debian-trixie-x86-64-extra-");
+      expect(result.summary).toContain(`| cache | partial: restored \`${cacheKeyIn(cold.summary)}\``);
       expect(result.outputs.digest ?? "").toBe("");
       expect(await registryTags("os/test")).toEqual(tagsBefore);
       expect(result.postExitCode).toBe(0);
       const stored = await readdir(join(scratch, "build-cache"));
-      expect(stored.filter((name) => name.startsWith("mkosi-25.3-debian-trixie-x86-64-extra-"))).toHaveLength(
-        2,
-      );
+      expect(stored.filter((name) => CACHE_KEY.test(name))).toHaveLength(2);
     }, 300_000);
   },
 );
