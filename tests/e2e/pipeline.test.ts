@@ -203,7 +203,9 @@ describe.skipIf(skip)("the root action: build → lint → push → sign → ver
     expect(result.failed).toBe(true);
     const errors = result.annotations.filter((a) => a.level === "error").map((a) => a.message);
     expect(errors).toEqual([
-      expect.stringMatching(/^pipeline stage 'lint' failed: .*baseimage-root.*nothing was pushed/),
+      expect.stringMatching(
+        /^pipeline stage 'lint' failed: 1 finding\(s\) fail the image: baseimage-root \(Missing \/sysroot\); nothing was pushed$/,
+      ),
     ]);
     expect(result.outputs["lint-passed"]).toBe("false");
     expect(result.outputs.image).toBe("");

@@ -222,10 +222,10 @@ async function pipeline(
     report.lint = linted;
     for (const note of linted.notes) logger.info(note);
     if (!linted.passed) {
-      const names = [...linted.failures, ...(linted.warningsFatal ? linted.warnings : [])].map((f) => f.lint);
+      const failing = [...linted.failures, ...(linted.warningsFatal ? linted.warnings : [])];
       throw new PipelineStageError(
         "lint",
-        `${names.length} finding(s) fail the image (${[...new Set(names)].join(", ")}); nothing was pushed`,
+        `${failing.length} finding(s) fail the image: ${failing.map((f) => `${f.lint} (${f.message.split("\n")[0]})`).join("; ")}; nothing was pushed`,
       );
     }
   }
