@@ -155,6 +155,8 @@ describe.skipIf(skip)(
       expect(rootfs).toBe(join(scratch, "work/output/frostyard-test_1.0"));
       expect(existsSync(join(rootfs, "usr/bin/passwd"))).toBe(true);
       expect(cold.outputs["oci-layout"]).toBe(`${rootfs}.oci`);
+      // The project sets no ManifestFormat=, so the action asked for the JSON manifest itself.
+      expect(cold.log.find((line) => line.includes("--force build"))).toContain("--manifest-format=json");
       expect(
         JSON.parse(await readFile(cold.outputs["mkosi-manifest"] ?? "", "utf8")).packages.map(
           (p: { name: string }) => p.name,
@@ -273,10 +275,16 @@ describe.skipIf(skip)(
         /rejected the credentials .* for 127\.0\.0\.1:\d+\/os\/test: check the user and password/,
       );
       expect(warm.summary).toContain(`| cache | hit \`${cacheKeyIn(cold.summary)}\``);
-      // Really incremental: mkosi copied its cached tree instead of installing packages again.
+      // Really incremental: mkosi 25 started from its cached tree ("Copying cached trees" before any package
+      // is installed) and never saved a new one ("Installing cache copies" follows a package install, as
+      // in the cold run, which then copies the fresh cache back too).
       const warmLog = warm.log.join("\n");
+      const coldLog = cold.log.join("\n");
+      expect(coldLog).toContain("Setting up passwd");
+      expect(coldLog).toContain("Installing cache copies");
       expect(warmLog).toContain("Copying cached trees");
-      expect(cold.log.join("\n")).not.toContain("Copying cached trees");
+      expect(warmLog).not.toContain("Installing cache copies");
+      expect(warmLog).not.toContain("Setting up passwd");
       expect(warm.log.join("\n")).not.toContain("wrong-password");
       expect(await registryTags("os/test")).toEqual(expect.not.arrayContaining(["2.0"]));
       // Built, packaged, but never pushed.
@@ -315,6 +323,32 @@ describe.skipIf(skip)(
         `docker://${registry.host}/os/test:1.0`,
       ]);
       expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(coldDigest);
+    }, 300_000);
+
+    test("a project's own CacheDirectory= is used, not overridden: restored into it and saved from it", async () => {
+      const own = join(scratch, "project-own-cache");
+      await cp(project, own, { recursive: true });
+      await writeFile(join(own, "mkosi.conf"), "\n[Build]\nCacheDirectory=own-cache\n", { flag: "a" });
+      const result = await action({
+        ...baseInputs(),
+        directory: own,
+        "work-directory": join(scratch, "work-own-cache"),
+        "image-version": "6.0",
+      });
+      expect(result.annotations.filter((a) => a.level === "error")).toEqual([]);
+      expect(result.failed).toBe(false);
+      const log = result.log.join("\n");
+      expect(log).toContain(`The project sets CacheDirectory=${join(own, "own-cache")}; using it`);
+      const buildLine = result.log.find((line) => line.includes("--force build")) ?? "";
+      expect(buildLine).toContain(`--directory ${own}`);
+      expect(buildLine).not.toContain("--cache-directory=");
+      // A changed config within the period: the first run's cache restored (partial) into the project's
+      // directory, where mkosi found its incremental image.
+      expect(result.summary).toContain(`| cache | partial: restored \`${cacheKeyIn(cold.summary)}\``);
+      expect(log).toContain("Copying cached trees");
+      expect(log).not.toContain("Installing cache copies");
+      expect((await readdir(join(own, "own-cache"))).length).toBeGreaterThan(0);
+      expect(await readdir(join(scratch, "work-own-cache/cache")).catch(() => [])).toEqual([]);
     }, 300_000);
 
     test("Format=oci: mkosi's own layout is named by the image version and pushed as it is", async () => {

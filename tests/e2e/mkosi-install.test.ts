@@ -29,11 +29,16 @@ describe.skipIf(toolboxUnavailable() || missingTools("tar", "gzip"))(
     let base: string;
     let tarball: Buffer;
     let releaseTarball: Buffer | undefined;
+    /** `mkosi --version` of the toolbox's own mkosi, whose tree is served: whatever trixie ships now. */
+    let toolboxVersion: string;
     const requests: string[] = [];
     const savedEnv = { cache: process.env.RUNNER_TOOL_CACHE, temp: process.env.RUNNER_TEMP };
 
     beforeAll(async () => {
       const toolbox = await ensureToolbox();
+      const printed = await inToolbox(["mkosi", "--version"]);
+      if (printed.code !== 0) throw new Error(`the toolbox's mkosi --version exited ${printed.code}`);
+      toolboxVersion = printed.stdout;
       root = await mkdtemp(join(tmpdir(), "frostyard-mkosi-install-"));
       const tree = join(root, "src", `mkosi-${COMMIT}`);
       await mkdir(join(tree, "bin"), { recursive: true });
@@ -96,7 +101,8 @@ describe.skipIf(toolboxUnavailable() || missingTools("tar", "gzip"))(
       );
       // The installed launcher runs the tree with python3 on PATH: the toolbox's (Debian 12 may have none).
       const version = await inToolbox([first.path, "--version"], { binds: [root] });
-      expect(version).toMatchObject({ code: 0, stdout: "mkosi 25.3\n" });
+      expect(toolboxVersion).toMatch(/^mkosi \d+/);
+      expect(version).toMatchObject({ code: 0, stdout: toolboxVersion });
       expect(requests).toEqual([`/archive/${COMMIT}.tar.gz`]);
 
       const logger = recordingLogger();
@@ -106,10 +112,19 @@ describe.skipIf(toolboxUnavailable() || missingTools("tar", "gzip"))(
       expect(logger.lines.join("\n")).toContain("found in the tool cache");
     });
 
-    test("the default pin is right for the real v25.3 tarball: sha256 matches, its bin/mkosi runs", async () => {
+    test("the default pin is right for the real v25.3 tarball: sha256 matches, its bin/mkosi runs", async (context) => {
       // The pinned sum is Debian's for mkosi_25.3.orig.tar.gz, GitHub's git-archive of the tag; fetching
       // those bytes from the machine's own Debian mirror checks the pin against the real release tree.
-      releaseTarball = await debianOrigTarball("mkosi_25.3.orig.tar.gz");
+      const fetched = await debianOrigTarball("mkosi_25.3.orig.tar.gz").catch((error: Error) => error);
+      if (fetched instanceof Error) {
+        const reason = `the Debian mirror is unreachable (${fetched.message})`;
+        if (process.env.FROSTYARD_REQUIRE_TOOLS === "1")
+          throw new Error(`${reason}; FROSTYARD_REQUIRE_TOOLS=1 forbids skipping`);
+        console.warn(`SKIP: ${reason}`);
+        context.skip(reason);
+        return;
+      }
+      releaseTarball = fetched;
       const source = resolveMkosiSource(DEFAULT_MKOSI_REF, undefined);
       if (source.kind !== "commit") throw new Error("expected the default to be a pinned commit");
       expect(sha256(releaseTarball)).toBe(source.sha256);
@@ -131,7 +146,10 @@ async function debianOrigTarball(name: string): Promise<Buffer> {
   const sources = await readFile("/etc/apt/sources.list.d/debian.sources", "utf8");
   const mirror = /^URIs:\s*(\S+)/m.exec(sources)?.[1];
   if (!mirror) throw new Error("no mirror in /etc/apt/sources.list.d/debian.sources");
-  const response = await fetch(`${mirror.replace(/\/+$/, "")}/pool/main/m/mkosi/${name}`);
+  const url = `${mirror.replace(/\/+$/, "")}/pool/main/m/mkosi/${name}`;
+  const response = await fetch(url, { signal: AbortSignal.timeout(60_000) }).catch((error: Error) => {
+    throw new Error(`${url}: ${(error.cause as Error | undefined)?.message ?? error.message}`);
+  });
   if (!response.ok) throw new Error(`${name} from ${mirror}: HTTP ${response.status}`);
   const bytes = Buffer.from(await response.arrayBuffer());
   await mkdir(cacheDir, { recursive: true });

@@ -8,7 +8,7 @@ import {
   withJsonManifest,
   type SourceDateEpochInput,
 } from "@frostyard/mkosi";
-import { savedCacheMarkdown } from "../../packages/actions/src/build-mkosi/report";
+import { cacheOutput, savedCacheMarkdown } from "../../packages/actions/src/build-mkosi/report";
 
 const NOW = new Date("2026-11-25T12:00:00Z");
 const NOW_EPOCH = Math.floor(NOW.getTime() / 1000);
@@ -125,5 +125,17 @@ describe("post step summary", () => {
     ],
   ])("%j", (args, markdown) => {
     expect(savedCacheMarkdown(...args)).toBe(markdown);
+  });
+});
+
+describe("cache output", () => {
+  test.each<[Parameters<typeof cacheOutput>[0], string]>([
+    [{ enabled: false }, "off"],
+    [{ enabled: true }, "miss"],
+    [{ enabled: true, outcome: "miss" }, "miss"],
+    [{ enabled: true, outcome: "partial" }, "partial"],
+    [{ enabled: true, outcome: "hit" }, "hit"],
+  ])("%j → %s", (cache, output) => {
+    expect(cacheOutput(cache)).toBe(output);
   });
 });

@@ -19,7 +19,7 @@ import {
 import { selectBuildCache } from "./cache-store";
 import { PACKAGE_REQUEST_ENV, rootAwarePackager, servePackageRequest } from "./package-as-root";
 import { parseInputs, secretValues } from "./inputs";
-import { savedCacheMarkdown, summaryMarkdown } from "./report";
+import { cacheOutput, savedCacheMarkdown, summaryMarkdown } from "./report";
 
 const CACHE_STATE = "cacheState";
 
@@ -32,6 +32,7 @@ function setOutputs(result: BuildImageResult): void {
   setJsonOutput("tags", result.tags);
   setOutput("oci-layout", result.ociLayout ?? "");
   setJsonOutput("layers", result.layers);
+  setOutput("cache", cacheOutput(result.report.cache));
 }
 
 async function main(): Promise<void> {

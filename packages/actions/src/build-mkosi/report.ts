@@ -85,3 +85,9 @@ export function savedCacheMarkdown(
       return `**Cache** (post step): mkosi's cache directory was empty; nothing saved for \`${key}\``;
   }
 }
+
+/** The `cache` output: what the restore found, for a later step or job to check. */
+export function cacheOutput(cache: CacheReport): "hit" | "partial" | "miss" | "off" {
+  if (!cache.enabled) return "off";
+  return cache.outcome ?? "miss";
+}
