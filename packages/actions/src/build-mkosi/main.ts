@@ -70,7 +70,8 @@ async function post(): Promise<void> {
     cache: selectBuildCache(),
     onSaved: (bytes) => (savedBytes = bytes),
   });
-  await writeSummary(savedCacheMarkdown(state.key, outcome, savedBytes));
+  // A blank line first: the main step's summary ends in a table, which would otherwise swallow this line.
+  await writeSummary(`\n${savedCacheMarkdown(state.key, outcome, savedBytes)}`);
 }
 
 const packageRequest = process.env[PACKAGE_REQUEST_ENV];
