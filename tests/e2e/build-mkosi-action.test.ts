@@ -423,6 +423,23 @@ describe.skipIf(skip)(
       expect(await registryTags("os/test")).toEqual(tagsBefore);
     });
 
+    test("a project mkosi.cache that cannot be a directory is reported under the directory input", async () => {
+      const broken = join(scratch, "project-cache-file");
+      await cp(project, broken, { recursive: true });
+      await writeFile(join(broken, "mkosi.cache"), "not a directory\n");
+      const result = await action({ ...baseInputs(), directory: broken, "image-version": "7.0" });
+      expect(result.failed).toBe(true);
+      const errors = result.annotations.filter((a) => a.level === "error").map((a) => a.message);
+      expect(errors).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^input 'directory': cannot create or write '${broken}/mkosi\\.cache' \\((EEXIST|ENOTDIR)\\)`,
+          ),
+        ),
+      ]);
+      expect(result.log.join("\n")).not.toContain("--force build");
+    });
+
     test("a failing build (postinst exits 3) fails with mkosi's last lines, pushes nothing, and its cache is still saved", async () => {
       const tagsBefore = await registryTags("os/test");
       // A changed script: a new cache key, so the restore keys bring back the first run's cache (partial)
