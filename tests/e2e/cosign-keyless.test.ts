@@ -26,7 +26,9 @@ import { missingTools } from "../helpers/tools";
 /**
  * Keyless signing end to end: a token from the (stand-in) Actions OIDC endpoint, a real certificate from
  * @sigstore/mock's Fulcio (with an SCT from its CT log), real Rekor entries, pushed to a real registry,
- * then verified against the mock's trust root by @sigstore/verify and by our legacy verifier.
+ * then verified against the mock's trust root by @sigstore/verify and by our legacy verifier. The Actions
+ * OIDC endpoint and public Fulcio/Rekor cannot be had outside a GitHub job with internet, hence the stand-in
+ * token endpoint and the mock services.
  */
 describe.skipIf(missingTools("docker-registry", ...IMAGE_TOOLS))(
   "keyless signing with @sigstore/mock",

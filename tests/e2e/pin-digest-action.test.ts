@@ -13,7 +13,7 @@ import { missingTools } from "../helpers/tools";
 /**
  * actions/pin-digest end to end through the local runner (action.yml + dist bundle, INPUT_* and the
  * file commands as the runner sets them), against a real registry on 127.0.0.1 with skopeo-pushed
- * images. The GitHub API cannot be reached from our machines: action tags and the pull request go to
+ * images. The GitHub API cannot be had here (no internet on our machines): action tags and the pull request go to
  * tests/helpers/github-api.ts, a local server implementing only the endpoints used, whose received
  * requests are asserted. Git is real, with a bare repository on disk as the remote.
  */

@@ -9,7 +9,7 @@ import { startFakeGitHub, type FakeGitHub } from "../helpers/github-api";
 import { missingTools } from "../helpers/tools";
 
 /**
- * The GitHub REST API cannot be reached from our machines, so these tests run the real @octokit/rest
+ * The GitHub REST API cannot be had here (no internet on our machines), so these tests run the real @octokit/rest
  * client against tests/helpers/github-api.ts, a local server implementing only the endpoints pin-digest
  * uses, and assert the exact requests it received. Git itself is real: a bare repository on disk is the
  * remote, and a pre-receive hook plays GitHub's refusal of workflow changes.

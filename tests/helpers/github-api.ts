@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 
 /**
- * A local stand-in for the few GitHub REST endpoints pin-digest calls. The real API cannot be reached
- * from our machines, so tests run @octokit/rest against this server (via GITHUB_API_URL / baseUrl) and
+ * A local stand-in for the few GitHub REST endpoints pin-digest calls. The real API cannot be had here
+ * (no internet on our machines), so tests run @octokit/rest against this server (via GITHUB_API_URL / baseUrl) and
  * assert the exact requests it received. Only these endpoints exist; anything else is a 404 and is
  * recorded, so a test notices an unexpected call.
  *

@@ -5,7 +5,7 @@ import { fulcioHandler, initializeCA, initializeCTLog, initializeTLog, rekorHand
 /**
  * Fulcio, Rekor and a CT log from @sigstore/mock (real certificate issuance, real SCTs, real signed entry
  * timestamps) served over HTTP on 127.0.0.1, plus a stand-in for the Actions OIDC token endpoint that the
- * runner exposes as ACTIONS_ID_TOKEN_REQUEST_URL. The public sigstore instance cannot be reached from here;
+ * runner exposes as ACTIONS_ID_TOKEN_REQUEST_URL. The public sigstore instance cannot be had here (no internet);
  * this is the same code sigstore-js tests itself against.
  */
 export interface SigstoreMock {

@@ -134,8 +134,8 @@ describe("HttpStatusError", () => {
   });
 });
 
-/** A fake clock: sleep advances it, so the elapsed-time bound is exercised without waiting. */
-function fakeClock(random = () => 0.5) {
+/** A test clock: sleep advances it, so the elapsed-time bound is exercised without waiting. */
+function testClock(random = () => 0.5) {
   let time = 1_000_000;
   const waits: number[] = [];
   return {
@@ -163,7 +163,7 @@ function failing(...errors: unknown[]) {
 
 describe("retry", () => {
   test("returns the first success without waiting", async () => {
-    const clock = fakeClock();
+    const clock = testClock();
     const { fn, seen } = failing();
     await expect(retry(fn, clock)).resolves.toBe("ok");
     expect(seen).toEqual([1]);
@@ -176,7 +176,7 @@ describe("retry", () => {
     ["random 0 never waits", 0, [0, 0, 0, 0]],
     ["random 0.999", 0.999, [499, 999, 1998, 3996]],
   ])("waits follow exponential full jitter (%s)", async (_name, r, expected) => {
-    const clock = fakeClock(() => r);
+    const clock = testClock(() => r);
     const { fn, seen } = failing(http(503), http(503), http(502), coded("ECONNRESET"));
     await expect(retry(fn, clock)).resolves.toBe("ok");
     expect(seen).toEqual([1, 2, 3, 4, 5]);
@@ -184,21 +184,21 @@ describe("retry", () => {
   });
 
   test("the per-wait cap applies", async () => {
-    const clock = fakeClock(() => 0.5);
+    const clock = testClock(() => 0.5);
     const { fn } = failing(http(503), http(503), http(503), http(503));
     await retry(fn, { ...clock, baseDelayMs: 1000, maxDelayMs: 2500 });
     expect(clock.waits).toEqual([500, 1000, 1250, 1250]);
   });
 
   test("Retry-After replaces the computed wait, even above maxDelayMs", async () => {
-    const clock = fakeClock(() => 0.5);
+    const clock = testClock(() => 0.5);
     const { fn } = failing(http(429, 7_000), http(503), http(429, 0));
     await retry(fn, { ...clock, maxDelayMs: 5_000 });
     expect(clock.waits).toEqual([7_000, 500, 0]);
   });
 
   test("gives up after `attempts` and throws the last error itself", async () => {
-    const clock = fakeClock();
+    const clock = testClock();
     const last = http(503);
     const { fn, seen } = failing(http(502), http(500), last);
     const error = await retry(fn, { ...clock, attempts: 3 }).catch((e: unknown) => e);
@@ -208,7 +208,7 @@ describe("retry", () => {
   });
 
   test("a permanent error is thrown at once", async () => {
-    const clock = fakeClock();
+    const clock = testClock();
     const notFound = http(404);
     const { fn, seen } = failing(http(503), notFound);
     await expect(retry(fn, clock)).rejects.toBe(notFound);
@@ -217,7 +217,7 @@ describe("retry", () => {
   });
 
   test("stops when the next wait would pass maxElapsedMs", async () => {
-    const clock = fakeClock(() => 0.5);
+    const clock = testClock(() => 0.5);
     // waits would be 250, 500, 1000: the third would end at 1750 > 1500
     const { fn, seen } = failing(http(503), http(503), http(503), http(503));
     const error = await retry(fn, { ...clock, maxElapsedMs: 1500 }).catch((e: unknown) => e);
@@ -227,7 +227,7 @@ describe("retry", () => {
   });
 
   test("a Retry-After beyond maxElapsedMs fails now rather than waiting", async () => {
-    const clock = fakeClock();
+    const clock = testClock();
     const { fn, seen } = failing(http(429, 3_600_000));
     await expect(retry(fn, clock)).rejects.toMatchObject({ status: 429 });
     expect(seen).toEqual([1]);
@@ -235,7 +235,7 @@ describe("retry", () => {
   });
 
   test("onRetry reports each failed attempt and its wait; isRetryable can widen the policy", async () => {
-    const clock = fakeClock(() => 0.5);
+    const clock = testClock(() => 0.5);
     const infos: { attempt: number; delayMs: number; message: string }[] = [];
     const { fn } = failing(new Error("flaky"), new Error("flaky again"));
     await retry(fn, {
