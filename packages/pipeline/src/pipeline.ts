@@ -4,7 +4,9 @@ import { dirname, join, resolve } from "node:path";
 import { Timings, type Logger } from "@frostyard/kit";
 import {
   buildImage,
+  floatingTags,
   newBuildReport,
+  versionTagAction,
   type BuildCache,
   type BuildImageDeps,
   type BuildImageOptions,
@@ -257,6 +259,23 @@ async function pipeline(
       onServe(served);
       logger.info(`No image given: pushing to the OCI layout ${registryLayout}, served at ${served.url}`);
       target = { registry: served.host, repository: layoutRepositoryName(built.main.imageId) };
+    }
+    // The version tag is immutable, as in build-mkosi: refused when it already names another image.
+    const versionRef = formatReference({ ...target, tag: imageVersion });
+    const existing = await client.headManifest({ ...target, tag: imageVersion });
+    const action = versionTagAction(
+      versionRef,
+      existing?.digest,
+      digest,
+      options.build.overwriteVersion ?? false,
+    );
+    if (action === "overwrite") {
+      logger.warning(`${versionRef} held ${existing?.digest}; overwrite-version moves it to ${digest}`);
+    }
+    for (const tag of floatingTags(options.tags)) {
+      logger.warning(
+        `tags: '${tag}' is a floating name pushed before signing; promote-tags moves it only after verification`,
+      );
     }
     const result = await logger.group(`push ${formatReference(target)}`, () =>
       pushLayout({ client, layout, refName: imageVersion, target, tags, logger }),
