@@ -118,7 +118,7 @@ function ms(n: number): string {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const repoRoot = process.cwd(); // scripts/bench-pin.mjs runs this from the repository root
+  const repoRoot = process.cwd(); // scripts/run-bench.mjs runs this from the repository root
   const registry = await startRegistry();
   const proxy = await startDelayProxy(new URL(registry.url), options.delayMs);
   const work = await mkdtemp(join(tmpdir(), "bench-pin-"));
