@@ -17,41 +17,17 @@ import {
   validateExtraArgs,
   validateImageVersion,
   validateProfiles,
-  type BuildVariable,
+  type BuildImageOptions,
   type CacheRefresh,
-  type MkosiSource,
-  type SudoMode,
 } from "@frostyard/mkosi";
 import { parseReference, type ImageReference } from "@frostyard/oci";
+import { parseRegistryLogin } from "../registry-login";
 
 export const COMPRESSIONS = ["gzip", "zstd"] as const;
 
-/** Every input of actions/build-mkosi, parsed once. */
-export interface BuildMkosiInputs {
-  directory: string;
-  profiles: string[];
-  /** Undefined: the action uses UTC %Y%m%d%H%M%S at the start of the run. */
-  imageVersion?: string;
-  variables: BuildVariable[];
-  args: string[];
-  sudo: SudoMode;
-  mkosi: MkosiSource;
-  cache: boolean;
+/** Every input of actions/build-mkosi, parsed once: buildImage's options, with the action's defaults filled in. */
+export interface BuildMkosiInputs extends BuildImageOptions {
   cacheRefresh: CacheRefresh;
-  workDirectory?: string;
-  outputDirectory?: string;
-  image?: ImageReference;
-  tags: string[];
-  push: boolean;
-  labels: Map<string, string>;
-  annotations: Map<string, string>;
-  bootable: boolean;
-  maxLayers: number;
-  compression: (typeof COMPRESSIONS)[number];
-  ociLayout?: string;
-  sourceDateEpoch?: number;
-  registryUsername?: string;
-  registryPassword?: string;
   overwriteVersion: boolean;
   /** Packaging inputs given a value (bootable, max-layers, compression): mkosi's Format=oci ignores them. */
   explicitPackagingInputs: string[];
@@ -135,16 +111,8 @@ export function parseInputs(get: InputGetter): BuildMkosiInputs {
         "tags of letters, digits, '_', '.' and '-', at most 128 characters",
       );
   }
-  const registryUsername = getOptionalString(get, "registry-username");
-  const registryPassword = getOptionalString(get, "registry-password");
-  if ((registryUsername === undefined) !== (registryPassword === undefined)) {
-    const missing = registryUsername === undefined ? "registry-username" : "registry-password";
-    throw new InputError(
-      missing,
-      "is empty while its partner is set",
-      "registry-username and registry-password together",
-    );
-  }
+  // The image names the registry the login is for.
+  const login = parseRegistryLogin(get, { registryImplied: true });
   const sde = getOptionalString(get, "source-date-epoch");
   let sourceDateEpoch: number | undefined;
   if (sde !== undefined) {
@@ -179,8 +147,7 @@ export function parseInputs(get: InputGetter): BuildMkosiInputs {
     compression: getEnum(get, "compression", COMPRESSIONS, "gzip"),
     ociLayout: getOptionalString(get, "oci-layout"),
     sourceDateEpoch,
-    registryUsername,
-    registryPassword,
+    ...login,
     overwriteVersion: getBoolean(get, "overwrite-version", false),
     explicitPackagingInputs: PACKAGING_INPUTS_WITH_DEFAULTS.filter((name) => get(name).trim() !== ""),
   };
