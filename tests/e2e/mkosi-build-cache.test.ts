@@ -17,7 +17,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { recordingLogger } from "@frostyard/kit";
-import { LocalDirectoryCache, packDirectory, unpackDirectory } from "@frostyard/mkosi";
+import {
+  LocalDirectoryCache,
+  mountCacheTmpfs,
+  packDirectory,
+  unmountCacheTmpfs,
+  unpackDirectory,
+} from "@frostyard/mkosi";
 import { missingTools } from "../helpers/tools";
 
 /**
@@ -74,6 +80,47 @@ describe.skipIf(missingTools("tar", "zstd", "setcap", "getcap"))(
       expect([shadow.uid, shadow.gid, shadow.mode & 0o777]).toEqual([0, 42, 0o640]);
       expect(logger.lines.join("\n")).toContain("--xattrs-include=*");
     });
+
+    // Mounting needs root (or sudo, which the action uses on a runner); the tmpfs path is only taken then.
+    test.skipIf(process.getuid?.() !== 0)(
+      "an exact hit unpacked into a tmpfs keeps SUID, owners and capabilities; unmounting empties it",
+      async () => {
+        const tree = join(root, "tmpfs-src/debian~trixie~x86-64.cache");
+        await mkdir(join(tree, "usr/bin"), { recursive: true });
+        await writeFile(join(tree, "usr/bin/su"), "#!/bin/sh\n");
+        await chmod(join(tree, "usr/bin/su"), 0o4755);
+        await writeFile(join(tree, "usr/bin/ping"), "binary");
+        execFileSync("setcap", ["cap_net_raw=ep", join(tree, "usr/bin/ping")]);
+        await writeFile(join(tree, "gshadow"), "secret");
+        await chown(join(tree, "gshadow"), 0, 42);
+        await mkdir(join(root, "work-t"));
+        const archive = join(root, "work-t/mkosi-cache.tar.zst");
+        const logger = recordingLogger();
+        await packDirectory(join(root, "tmpfs-src"), archive, { sudo: false, logger });
+
+        const cache = join(root, "work-t/cache");
+        await mkdir(cache);
+        expect(await mountCacheTmpfs(cache, 64 * 2 ** 20, { sudo: false, logger })).toBe(true);
+        const mounted = () =>
+          readFile("/proc/self/mounts", "utf8").then((m) =>
+            m.split("\n").some((line) => line.split(" ")[1] === cache && line.startsWith("tmpfs ")),
+          );
+        try {
+          expect(await mounted()).toBe(true);
+          await unpackDirectory(archive, cache, { sudo: false, logger });
+          const back = join(cache, "debian~trixie~x86-64.cache");
+          expect((await stat(join(back, "usr/bin/su"))).mode & 0o7777).toBe(0o4755);
+          expect(execFileSync("getcap", [join(back, "usr/bin/ping")], { encoding: "utf8" }).trim()).toBe(
+            `${join(back, "usr/bin/ping")} cap_net_raw=ep`,
+          );
+          expect((await stat(join(back, "gshadow"))).gid).toBe(42);
+        } finally {
+          await unmountCacheTmpfs(cache, { sudo: false, logger });
+        }
+        expect(await mounted()).toBe(false);
+        expect(await readdir(cache)).toEqual([]);
+      },
+    );
 
     test("local store: exact key, else the newest entry of the first matching restore key, to the new path", async () => {
       let clock = 1000;

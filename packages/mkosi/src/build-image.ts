@@ -17,6 +17,7 @@ import type { BuildVariable } from "./environment";
 import type { BuildCache } from "./build-cache";
 import { cacheOutcome, type BuildReport } from "./build-report";
 import { packDirectory, unpackDirectory } from "./cache-archive";
+import { availableMemory, mountCacheTmpfs, readMeminfo, tmpfsSize, unmountCacheTmpfs } from "./cache-tmpfs";
 import { cacheKeys, cachePeriod, configFilePaths, hashConfigFiles, type CacheRefresh } from "./cache-key";
 import { defaultImageVersion } from "./image-version";
 import { installMkosi, type MkosiSource } from "./install";
@@ -91,6 +92,8 @@ export interface BuildCacheState {
   sudo: boolean;
   /** The key restored, when one was. */
   restored?: string;
+  /** The cache directory is a tmpfs the main step mounted (exact hits only); the post step unmounts it. */
+  tmpfs?: boolean;
 }
 
 export interface BuildImageDeps {
@@ -671,9 +674,27 @@ async function restoreCache(
     return;
   }
   report.cache.restoredKey = restored;
-  report.cache.restoredBytes = (await stat(archive)).size;
+  const restoredBytes = (await stat(archive)).size;
+  report.cache.restoredBytes = restoredBytes;
   deps.onCacheState?.({ ...state, restored });
-  await unpackDirectory(archive, cacheDirectory, { sudo, logger });
+  // Only an exact hit leaves the cache untouched by mkosi (a restore-key hit makes it rebuild the cache in
+  // place, as big as the image), and only our own cache directory is ours to mount over.
+  const size =
+    restored === keys.key && cacheDirectory === join(workRoot, "cache")
+      ? tmpfsSize(restoredBytes, availableMemory(await readMeminfo()))
+      : undefined;
+  const tmpfs = size !== undefined && (await mountCacheTmpfs(cacheDirectory, size, { sudo, logger }));
+  if (tmpfs) deps.onCacheState?.({ ...state, restored, tmpfs });
+  try {
+    await unpackDirectory(archive, cacheDirectory, { sudo, logger });
+  } catch (error) {
+    if (!tmpfs) throw error;
+    // Bigger than the estimate: give the memory back and unpack onto the disk as without a tmpfs.
+    logger.info(`Unpacking into the tmpfs failed (${(error as Error).message}); unpacking onto the disk`);
+    await unmountCacheTmpfs(cacheDirectory, { sudo, logger });
+    deps.onCacheState?.({ ...state, restored });
+    await unpackDirectory(archive, cacheDirectory, { sudo, logger });
+  }
   await rm(archive, { force: true });
   logger.info(`Cache ${report.cache.outcome}: restored ${restored} into ${cacheDirectory}`);
 }
@@ -691,6 +712,7 @@ export async function saveBuildCache(
   const { logger, cache: store } = deps;
   if (state.restored === state.key) {
     logger.info(`Cache ${state.key} was restored exactly; nothing to save`);
+    if (state.tmpfs) await unmountCacheTmpfs(state.cacheDirectory, { sudo: state.sudo, logger });
     return "hit";
   }
   const entries = await readdir(state.cacheDirectory).catch(() => []);

@@ -1,6 +1,7 @@
 export * from "./argv";
 export * from "./build-cache";
 export * from "./cache-archive";
+export * from "./cache-tmpfs";
 export * from "./cache-key";
 export * from "./environment";
 export * from "./image-version";
