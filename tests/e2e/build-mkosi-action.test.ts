@@ -1,13 +1,14 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { containersConfig, type ContainersConfig } from "../helpers/containers";
+import { copyTestProject } from "../helpers/mkosi-project";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
-import { repoRoot, runBuiltAction, type ActionRun } from "../helpers/run-action";
+import { runBuiltAction, type ActionRun } from "../helpers/run-action";
 import {
   ensureToolbox,
   toolboxUnavailable,
@@ -37,19 +38,6 @@ const GITHUB_RUN = {
 /** The cache key of the fixture's target with profile extra, in any refresh period; mkosi's version as it is. */
 const CACHE_KEY = /mkosi-\d+(\.\d+)*-debian-trixie-x86-64-w\d{4}W\d{2}-extra-[0-9a-f]{16}/;
 const cacheKeyIn = (text: string) => CACHE_KEY.exec(text)?.[0];
-
-/** mkosi's default apt sources include a debug archive the mirror may refuse; point it at the host's mirror. */
-export async function writeSandboxSources(project: string): Promise<void> {
-  const sources = await readFile("/etc/apt/sources.list.d/debian.sources", "utf8");
-  const mirror = /^URIs:\s*(\S+)/m.exec(sources)?.[1];
-  if (!mirror) throw new Error("no URIs: line in /etc/apt/sources.list.d/debian.sources");
-  const dir = join(project, "mkosi.sandbox/etc/apt/sources.list.d");
-  await mkdir(dir, { recursive: true });
-  await writeFile(
-    join(dir, "mkosi.sources"),
-    `Types: deb\nURIs: ${mirror}\nSuites: trixie trixie-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
-  );
-}
 
 describe.skipIf(skip)(
   "actions/build-mkosi through the local runner with mkosi 25 and a real registry",
@@ -100,12 +88,10 @@ describe.skipIf(skip)(
     beforeAll(async () => {
       toolbox = await ensureToolbox();
       scratch = await mkdtemp(join(tmpdir(), "frostyard-build-mkosi-"));
-      project = join(scratch, "project");
-      await cp(join(repoRoot, "tests/fixtures/mkosi/project"), project, { recursive: true });
+      project = await copyTestProject(scratch);
       // Without ManifestFormat= the action asks for a JSON manifest itself (the mkosi-manifest output).
       const conf = await readFile(join(project, "mkosi.conf"), "utf8");
       await writeFile(join(project, "mkosi.conf"), conf.replace(/^ManifestFormat=json\n/m, ""));
-      await writeSandboxSources(project);
       [registry, containers] = await Promise.all([
         startRegistry({ htpasswd: CREDENTIALS }),
         containersConfig({}),

@@ -72,9 +72,8 @@ describe.skipIf(missingTools("docker-registry", ...IMAGE_TOOLS))(
       ).rejects.toThrow("HTTP 401");
     });
 
-    test("sign both formats; the registry's signatures verify with the trust root and identity, not otherwise", async () => {
-      const digest = await pushTestImage(registry.host, "acme/keyless:1", { content: "keyless" });
-      const repo = parseReference(`${registry.host}/acme/keyless`);
+    /** A signer with a fresh Actions token, and the verifier for its identity, against the mock services. */
+    const mockKeylessSigner = async () => {
       const verifier = keylessVerifier(sigstore.trustedRoot, {
         identity: identity(),
         issuer: ACTIONS_ISSUER,
@@ -85,6 +84,13 @@ describe.skipIf(missingTools("docker-registry", ...IMAGE_TOOLS))(
         rekorUrl: sigstore.rekorUrl,
         verifier,
       });
+      return { verifier, signer };
+    };
+
+    test("sign both formats; the registry's signatures verify with the trust root and identity, not otherwise", async () => {
+      const digest = await pushTestImage(registry.host, "acme/keyless:1", { content: "keyless" });
+      const repo = parseReference(`${registry.host}/acme/keyless`);
+      const { signer } = await mockKeylessSigner();
       expect(signer.identity()).toEqual({ kind: "keyless", identity: identity(), issuer: ACTIONS_ISSUER });
       const report = await signImages({
         client,
@@ -168,16 +174,7 @@ describe.skipIf(missingTools("docker-registry", ...IMAGE_TOOLS))(
       const a = await pushTestImage(registry.host, "acme/copy:a", { content: "a" });
       const b = await pushTestImage(registry.host, "acme/copy:b", { content: "b" });
       const repo = parseReference(`${registry.host}/acme/copy`);
-      const verifier = keylessVerifier(sigstore.trustedRoot, {
-        identity: identity(),
-        issuer: ACTIONS_ISSUER,
-      });
-      const signer = await keylessSigner({
-        idToken: await fetchActionsIdToken(sigstore.tokenEnv),
-        fulcioUrl: sigstore.fulcioUrl,
-        rekorUrl: sigstore.rekorUrl,
-        verifier,
-      });
+      const { verifier, signer } = await mockKeylessSigner();
       await signImages({
         client,
         images: [`${registry.host}/acme/copy:a`],

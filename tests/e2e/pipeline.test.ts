@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fetchLegacySignatures, keyVerifier, parsePublicKey } from "@frostyard/cosign";
 import { RegistryClient, serveLayout } from "@frostyard/oci";
 import { sharedFixture } from "../helpers/fixtures";
+import { copyTestProject } from "../helpers/mkosi-project";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
-import { repoRoot, runBuiltAction, type ActionRun } from "../helpers/run-action";
+import { runBuiltAction, type ActionRun } from "../helpers/run-action";
 import {
   ensureToolbox,
   toolboxUnavailable,
@@ -30,19 +31,6 @@ const CREDENTIALS = { user: "pipeline", password: "reg-pass-7e21aa" };
 const KEY_FILE = sharedFixture("cosign/keys/cosign-testdata-sigstore-label-password-hello.key");
 const PUB_FILE = sharedFixture("cosign/keys/cosign-testdata-sigstore-label-password-hello.derived.pub");
 const EPOCH = "1735689600";
-
-/** mkosi's default apt sources include a debug archive the mirror may refuse; use the host's mirror (as build-mkosi's e2e does). */
-async function writeSandboxSources(project: string): Promise<void> {
-  const sources = await readFile("/etc/apt/sources.list.d/debian.sources", "utf8");
-  const mirror = /^URIs:\s*(\S+)/m.exec(sources)?.[1];
-  if (!mirror) throw new Error("no URIs: line in /etc/apt/sources.list.d/debian.sources");
-  const dir = join(project, "mkosi.sandbox/etc/apt/sources.list.d");
-  await mkdir(dir, { recursive: true });
-  await writeFile(
-    join(dir, "mkosi.sources"),
-    `Types: deb\nURIs: ${mirror}\nSuites: trixie trixie-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
-  );
-}
 
 interface LayoutIndex {
   manifests: { digest: string; annotations?: Record<string, string> }[];
@@ -75,9 +63,7 @@ describe.skipIf(skip)("the root action: build → lint → push → sign → ver
   beforeAll(async () => {
     toolbox = await ensureToolbox();
     scratch = await mkdtemp(join(tmpdir(), "frostyard-pipeline-"));
-    project = join(scratch, "project");
-    await cp(join(repoRoot, "tests/fixtures/mkosi/project"), project, { recursive: true });
-    await writeSandboxSources(project);
+    project = await copyTestProject(scratch);
     // The test project is a plain Debian tree, not a bootc base image (no /sysroot): that one lint is skipped.
     embedded = await pipeline({
       "work-directory": join(scratch, "work"),

@@ -44,35 +44,28 @@ describe.skipIf(missingTools("tar", "umoci", "skopeo", ...SPECIAL_ROOTFS_TOOLS))
       scratch = await mkdtemp(join(tmpdir(), "frostyard-rootfs-oci-"));
       rootfs = join(scratch, "rootfs");
       await buildSpecialRootfs(rootfs);
-      first = await packageRootfs({
-        rootfs,
-        layout: join(scratch, "layout-a"),
-        refName: "1.0",
-        sourceDateEpoch: EPOCH,
-        labels: { "org.opencontainers.image.title": "special" },
-        annotations: { "org.example.note": "test" },
-        bootable: true,
-        logger: recordingLogger(),
-      });
+      first = await packageRootfs(sameOptions("layout-a"));
     });
     afterAll(async () => {
       if (scratch) await rm(scratch, { recursive: true, force: true });
+    });
+    /** The one set of options both packagings use: only the layout directory differs. */
+    const sameOptions = (layout: string) => ({
+      rootfs,
+      layout: join(scratch, layout),
+      refName: "1.0",
+      sourceDateEpoch: EPOCH,
+      labels: { "org.opencontainers.image.title": "special" },
+      annotations: { "org.example.note": "test" },
+      bootable: true,
+      logger: recordingLogger(),
     });
 
     test("the same rootfs packaged again, after its mtimes moved past SOURCE_DATE_EPOCH, gives the same digest", async () => {
       const now = new Date();
       await utimes(join(rootfs, SPECIAL.suid), now, now);
       await utimes(join(rootfs, "etc"), now, now);
-      const second = await packageRootfs({
-        rootfs,
-        layout: join(scratch, "layout-b"),
-        refName: "1.0",
-        sourceDateEpoch: EPOCH,
-        labels: { "org.opencontainers.image.title": "special" },
-        annotations: { "org.example.note": "test" },
-        bootable: true,
-        logger: recordingLogger(),
-      });
+      const second = await packageRootfs(sameOptions("layout-b"));
       expect(second.manifestDigest).toBe(first.manifestDigest);
       expect(second.layers).toEqual(first.layers);
       // …and a different epoch is a different image (the clamp is real, not a constant).
