@@ -55,9 +55,8 @@ export async function prepareCosignEngine(inputs: CosignSignInputs, logger: Logg
     );
     keyEnv = { pem: source.pem, password: inputs.password };
   } else {
-    const { expectedIdentity, fetchActionsIdToken, jwtClaims, keylessVerifier } =
-      await import("@frostyard/cosign/keyless");
-    const { loadTrustedRoot } = await import("./keyless");
+    const { expectedIdentity, fetchActionsIdToken, jwtClaims, keylessVerifier, loadTrustedRoot } =
+      await import("./keyless");
     const idToken = await fetchActionsIdToken(process.env);
     logger.setSecret(idToken);
     const claims = jwtClaims(idToken);

@@ -12,6 +12,9 @@ import { getTrustedRoot } from "@sigstore/tuf";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import type { CosignSignInputs } from "./inputs";
 
+// cosign-cli's keyless path takes these from here too: one dynamic import, so one lazy chunk.
+export { expectedIdentity, fetchActionsIdToken, jwtClaims, keylessVerifier };
+
 // Loaded only for keyless signing (main and cosign-cli import this module dynamically): sigstore-js and
 // TUF are most of the bundle, and key-based runs should not pay their start-up time.
 

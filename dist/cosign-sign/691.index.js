@@ -1,29 +1,44 @@
-export const id = 367;
-export const ids = [367];
+export const id = 691;
+export const ids = [691];
 export const modules = {
 
-/***/ 7367:
+/***/ 9691:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
-/* harmony export */ __webpack_require__.d(__webpack_exports__, {
-/* harmony export */   expectedIdentity: () => (/* binding */ expectedIdentity),
-/* harmony export */   fetchActionsIdToken: () => (/* binding */ fetchActionsIdToken),
-/* harmony export */   jwtClaims: () => (/* binding */ jwtClaims),
-/* harmony export */   keylessVerifier: () => (/* binding */ keylessVerifier),
-/* harmony export */   ln: () => (/* binding */ keylessSigner)
-/* harmony export */ });
-/* unused harmony exports SIGSTORE_AUDIENCE, ID_TOKEN_PERMISSION_HINT, requestSigningCertificate, rekorBundleAnnotation, legacyLayerToBundle */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _sigstore_bundle__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1040);
-/* harmony import */ var _sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(9654);
-/* harmony import */ var _sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(_sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(5179);
-/* harmony import */ var _sigstore_verify__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(4187);
-/* harmony import */ var _frostyard_kit__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(1911);
-/* harmony import */ var _constants__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(9224);
-/* harmony import */ var _key_bundle__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(243);
-/* harmony import */ var _verify__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(1608);
+// ESM COMPAT FLAG
+__webpack_require__.r(__webpack_exports__);
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  expectedIdentity: () => (/* reexport */ expectedIdentity),
+  fetchActionsIdToken: () => (/* reexport */ fetchActionsIdToken),
+  jwtClaims: () => (/* reexport */ jwtClaims),
+  keylessSigner: () => (/* binding */ keyless_keylessSigner),
+  keylessVerifier: () => (/* reexport */ keylessVerifier),
+  loadTrustedRoot: () => (/* binding */ loadTrustedRoot)
+});
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __webpack_require__(1455);
+// EXTERNAL MODULE: ./packages/kit/src/index.ts + 13 modules
+var src = __webpack_require__(1911);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: ./node_modules/@sigstore/bundle/dist/index.js
+var dist = __webpack_require__(1040);
+// EXTERNAL MODULE: ./node_modules/@sigstore/protobuf-specs/dist/index.js
+var protobuf_specs_dist = __webpack_require__(9654);
+// EXTERNAL MODULE: ./node_modules/@sigstore/sign/dist/index.js
+var sign_dist = __webpack_require__(5179);
+// EXTERNAL MODULE: ./node_modules/@sigstore/verify/dist/index.js
+var verify_dist = __webpack_require__(4187);
+// EXTERNAL MODULE: ./packages/cosign/src/constants.ts
+var constants = __webpack_require__(9224);
+// EXTERNAL MODULE: ./packages/cosign/src/key-bundle.ts
+var key_bundle = __webpack_require__(243);
+// EXTERNAL MODULE: ./packages/cosign/src/verify.ts
+var verify = __webpack_require__(1608);
+;// CONCATENATED MODULE: ./packages/cosign/src/keyless.ts
 
 
 
@@ -45,7 +60,7 @@ async function fetchActionsIdToken(env, options = {}) {
     const url = env.ACTIONS_ID_TOKEN_REQUEST_URL;
     const token = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
     if (!url || !token) {
-        throw new _frostyard_kit__WEBPACK_IMPORTED_MODULE_5__/* .InputError */ .dz("key", "is empty, so signing is keyless, but the job has no OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN are not set)", `${ID_TOKEN_PERMISSION_HINT}, or give a cosign key`);
+        throw new src/* InputError */.dz("key", "is empty, so signing is keyless, but the job has no OIDC token (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN are not set)", `${ID_TOKEN_PERMISSION_HINT}, or give a cosign key`);
     }
     const request = new URL(url);
     request.searchParams.set("audience", options.audience ?? SIGSTORE_AUDIENCE);
@@ -96,7 +111,7 @@ function splitPemCertificates(text) {
 async function requestSigningCertificate(request) {
     const claims = jwtClaims(request.idToken);
     const subject = String(claims.email ?? claims.sub ?? "");
-    const proof = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.sign)("sha256", Buffer.from(subject), { key: request.privateKey, dsaEncoding: "der" });
+    const proof = (0,external_node_crypto_.sign)("sha256", Buffer.from(subject), { key: request.privateKey, dsaEncoding: "der" });
     const response = await (request.fetch ?? fetch)(`${request.fulcioUrl}/api/v2/signingCert`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
@@ -137,13 +152,13 @@ function rekorBundleAnnotation(entry) {
  * sigstore-js can check certificate chain, SCT and Rekor SET exactly as for any bundle.
  */
 function legacyLayerToBundle(payload, annotations) {
-    const certificate = annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .CERTIFICATE_ANNOTATION */ .oZ];
-    const rekor = annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .BUNDLE_ANNOTATION */ .j2];
-    const signature = annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .SIGNATURE_ANNOTATION */ .ZB];
+    const certificate = annotations[constants/* CERTIFICATE_ANNOTATION */.oZ];
+    const rekor = annotations[constants/* BUNDLE_ANNOTATION */.j2];
+    const signature = annotations[constants/* SIGNATURE_ANNOTATION */.ZB];
     if (!certificate || !rekor || !signature) {
-        throw new Error(`a keyless signature needs the ${_constants__WEBPACK_IMPORTED_MODULE_8__/* .CERTIFICATE_ANNOTATION */ .oZ}, ${_constants__WEBPACK_IMPORTED_MODULE_8__/* .BUNDLE_ANNOTATION */ .j2} and ${_constants__WEBPACK_IMPORTED_MODULE_8__/* .SIGNATURE_ANNOTATION */ .ZB} annotations`);
+        throw new Error(`a keyless signature needs the ${constants/* CERTIFICATE_ANNOTATION */.oZ}, ${constants/* BUNDLE_ANNOTATION */.j2} and ${constants/* SIGNATURE_ANNOTATION */.ZB} annotations`);
     }
-    const leaf = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(certificate);
+    const leaf = new external_node_crypto_.X509Certificate(certificate);
     const set = JSON.parse(rekor);
     const body = JSON.parse(Buffer.from(set.Payload.body, "base64").toString("utf8"));
     return {
@@ -164,7 +179,7 @@ function legacyLayerToBundle(payload, annotations) {
             timestampVerificationData: undefined,
         },
         messageSignature: {
-            messageDigest: { algorithm: "SHA2_256", digest: (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)("sha256").update(payload).digest("base64") },
+            messageDigest: { algorithm: "SHA2_256", digest: (0,external_node_crypto_.createHash)("sha256").update(payload).digest("base64") },
             signature,
         },
     };
@@ -187,13 +202,13 @@ function identityProblem(identity, policy) {
  * repository as a host checks them.
  */
 function keylessVerifier(trustedRoot, policy) {
-    const verifier = new _sigstore_verify__WEBPACK_IMPORTED_MODULE_4__/* .Verifier */ .BL((0,_sigstore_verify__WEBPACK_IMPORTED_MODULE_4__/* .toTrustMaterial */ .jO)(_sigstore_protobuf_specs__WEBPACK_IMPORTED_MODULE_2__.TrustedRoot.fromJSON(trustedRoot)), {
+    const verifier = new verify_dist/* Verifier */.BL((0,verify_dist/* toTrustMaterial */.jO)(protobuf_specs_dist.TrustedRoot.fromJSON(trustedRoot)), {
         tlogThreshold: 1,
         ctlogThreshold: 1,
     });
     const check = (bundle, artifact) => {
         try {
-            const signer = verifier.verify((0,_sigstore_verify__WEBPACK_IMPORTED_MODULE_4__/* .toSignedEntity */ .DC)((0,_sigstore_bundle__WEBPACK_IMPORTED_MODULE_1__.bundleFromJSON)(bundle), artifact), {
+            const signer = verifier.verify((0,verify_dist/* toSignedEntity */.DC)((0,dist.bundleFromJSON)(bundle), artifact), {
                 extensions: { issuer: policy.issuer },
             });
             return identityProblem(signer.identity?.subjectAlternativeName, policy);
@@ -207,8 +222,8 @@ function keylessVerifier(trustedRoot, policy) {
             const problems = [];
             let accepted = 0;
             for (const candidate of candidates) {
-                if (candidate.mediaType !== _constants__WEBPACK_IMPORTED_MODULE_8__/* .SIMPLE_SIGNING_MEDIA_TYPE */ .$r ||
-                    !candidate.annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .CERTIFICATE_ANNOTATION */ .oZ])
+                if (candidate.mediaType !== constants/* SIMPLE_SIGNING_MEDIA_TYPE */.$r ||
+                    !candidate.annotations[constants/* CERTIFICATE_ANNOTATION */.oZ])
                     continue;
                 let problem;
                 try {
@@ -218,10 +233,10 @@ function keylessVerifier(trustedRoot, policy) {
                     problem = error.message;
                 }
                 if (problem === undefined) {
-                    const leaf = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(candidate.annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .CERTIFICATE_ANNOTATION */ .oZ]);
-                    const outcome = (0,_verify__WEBPACK_IMPORTED_MODULE_7__/* .verifySignedPayload */ .Or)(candidate.payload, candidate.annotations[_constants__WEBPACK_IMPORTED_MODULE_8__/* .SIGNATURE_ANNOTATION */ .ZB] ?? "", leaf.publicKey, {
-                        digest: (0,_verify__WEBPACK_IMPORTED_MODULE_7__/* .digestRule */ .ZT)(expected.manifestDigest),
-                        identity: (0,_verify__WEBPACK_IMPORTED_MODULE_7__/* .repositoryRule */ .jG)(expected.repository),
+                    const leaf = new external_node_crypto_.X509Certificate(candidate.annotations[constants/* CERTIFICATE_ANNOTATION */.oZ]);
+                    const outcome = (0,verify/* verifySignedPayload */.Or)(candidate.payload, candidate.annotations[constants/* SIGNATURE_ANNOTATION */.ZB] ?? "", leaf.publicKey, {
+                        digest: (0,verify/* digestRule */.ZT)(expected.manifestDigest),
+                        identity: (0,verify/* repositoryRule */.jG)(expected.repository),
                     });
                     if (!outcome.ok)
                         problem = outcome.message;
@@ -264,7 +279,7 @@ function keylessVerifier(trustedRoot, policy) {
 function certificateSigner(privateKey, certificatePem) {
     return {
         sign: async (data) => ({
-            signature: (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.sign)("sha256", data, { key: privateKey, dsaEncoding: "der" }),
+            signature: (0,external_node_crypto_.sign)("sha256", data, { key: privateKey, dsaEncoding: "der" }),
             key: { $case: "x509Certificate", certificate: certificatePem },
         }),
     };
@@ -275,7 +290,7 @@ function certificateSigner(privateKey, certificatePem) {
  * the bundle format is a DSSE sigstore bundle built by sigstore-js.
  */
 async function keylessSigner(options) {
-    const { privateKey, publicKey } = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.generateKeyPairSync)("ec", { namedCurve: "prime256v1" });
+    const { privateKey, publicKey } = (0,external_node_crypto_.generateKeyPairSync)("ec", { namedCurve: "prime256v1" });
     const chain = await requestSigningCertificate({
         fulcioUrl: options.fulcioUrl,
         idToken: options.idToken,
@@ -284,7 +299,7 @@ async function keylessSigner(options) {
         ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     const [leaf, ...rest] = chain;
-    const certificate = new node_crypto__WEBPACK_IMPORTED_MODULE_0__.X509Certificate(leaf);
+    const certificate = new external_node_crypto_.X509Certificate(leaf);
     const claims = jwtClaims(options.idToken);
     const identity = {
         kind: "keyless",
@@ -294,14 +309,14 @@ async function keylessSigner(options) {
         issuer: String(claims.iss ?? ""),
     };
     const signer = certificateSigner(privateKey, leaf);
-    const rekor = new _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__/* .RekorWitness */ .fU({ rekorBaseURL: options.rekorUrl });
+    const rekor = new sign_dist/* RekorWitness */.fU({ rekorBaseURL: options.rekorUrl });
     // DSSE bundles are logged as `intoto` entries (what cosign v2 attest writes): Rekor stores their
     // signatures as given, which every Rekor, including sigstore-js's mock, answers the same way.
-    const dsseRekor = new _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__/* .RekorWitness */ .fU({ rekorBaseURL: options.rekorUrl, entryType: "intoto" });
+    const dsseRekor = new sign_dist/* RekorWitness */.fU({ rekorBaseURL: options.rekorUrl, entryType: "intoto" });
     return {
         identity: () => identity,
         legacy: async (payload) => {
-            const bundle = await new _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__/* .MessageSignatureBundleBuilder */ .z3({ signer, witnesses: [rekor] }).create({
+            const bundle = await new sign_dist/* MessageSignatureBundleBuilder */.z3({ signer, witnesses: [rekor] }).create({
                 data: payload,
             });
             const entry = bundle.verificationMaterial.tlogEntries[0];
@@ -315,15 +330,70 @@ async function keylessSigner(options) {
             };
         },
         bundle: async (manifestDigest, annotations) => {
-            const statement = (0,_key_bundle__WEBPACK_IMPORTED_MODULE_6__/* .imageSignatureStatement */ .l6)(manifestDigest, annotations);
-            const bundle = await new _sigstore_sign__WEBPACK_IMPORTED_MODULE_3__/* .DSSEBundleBuilder */ .VV({ signer, witnesses: [dsseRekor] }).create({
+            const statement = (0,key_bundle/* imageSignatureStatement */.l6)(manifestDigest, annotations);
+            const bundle = await new sign_dist/* DSSEBundleBuilder */.VV({ signer, witnesses: [dsseRekor] }).create({
                 data: statement,
-                type: _constants__WEBPACK_IMPORTED_MODULE_8__/* .IN_TOTO_PAYLOAD_TYPE */ .T4,
+                type: constants/* IN_TOTO_PAYLOAD_TYPE */.T4,
             });
-            return Buffer.from(JSON.stringify((0,_sigstore_bundle__WEBPACK_IMPORTED_MODULE_1__.bundleToJSON)(bundle)));
+            return Buffer.from(JSON.stringify((0,dist.bundleToJSON)(bundle)));
         },
         verifier: () => options.verifier,
     };
+}
+
+// EXTERNAL MODULE: ./node_modules/@sigstore/tuf/dist/index.js
+var tuf_dist = __webpack_require__(4423);
+;// CONCATENATED MODULE: ./packages/actions/src/cosign-sign/keyless.ts
+
+
+
+
+
+// cosign-cli's keyless path takes these from here too: one dynamic import, so one lazy chunk.
+
+// Loaded only for keyless signing (main and cosign-cli import this module dynamically): sigstore-js and
+// TUF are most of the bundle, and key-based runs should not pay their start-up time.
+/** The trust root keyless signatures are verified against: a `trusted-root` file, or sigstore's public-good root via TUF. */
+async function loadTrustedRoot(path, logger) {
+    if (path === undefined) {
+        logger.info("trust root: sigstore public-good (TUF)");
+        return protobuf_specs_dist.TrustedRoot.toJSON(await (0,tuf_dist.getTrustedRoot)());
+    }
+    try {
+        const root = JSON.parse(await (0,promises_.readFile)(path, "utf8"));
+        logger.info(`trust root: ${path}`);
+        return root;
+    }
+    catch (error) {
+        throw new src/* InputError */.dz("trusted-root", `${path} cannot be read as JSON (${error.message})`, "a sigstore trusted_root.json");
+    }
+}
+/**
+ * Keyless signing: the job's OIDC token (audience sigstore) → Fulcio → Rekor. The signatures are then
+ * verified for the identity the inputs name, or by default the workflow's own identity from the token.
+ */
+async function keyless_keylessSigner(inputs, logger) {
+    const idToken = await fetchActionsIdToken(process.env);
+    logger.setSecret(idToken);
+    const claims = jwtClaims(idToken);
+    const identity = inputs.certificateIdentityRegexp === undefined
+        ? (inputs.certificateIdentity ?? expectedIdentity(claims))
+        : undefined;
+    const trustedRoot = await loadTrustedRoot(inputs.trustedRoot, logger);
+    const verifier = keylessVerifier(trustedRoot, {
+        ...(identity !== undefined ? { identity } : {}),
+        ...(inputs.certificateIdentityRegexp !== undefined
+            ? { identityRegexp: inputs.certificateIdentityRegexp }
+            : {}),
+        issuer: inputs.certificateOidcIssuer,
+    });
+    logger.info(`keyless: Fulcio ${inputs.fulcioUrl}, Rekor ${inputs.rekorUrl}`);
+    return keylessSigner({
+        idToken,
+        fulcioUrl: inputs.fulcioUrl,
+        rekorUrl: inputs.rekorUrl,
+        verifier,
+    });
 }
 
 
