@@ -5,7 +5,18 @@ import * as core from "@actions/core";
  * env vars. The main step marks itself with `isPost=true`, so the same bundle knows on its second
  * run that it is the post step (the docker/actions-toolkit convention).
  */
-const IS_POST = "isPost";
+/** Every state key the bundles save, in one place so main and post steps cannot drift apart. */
+export const STATE = {
+  /** Set by every main step: the next run of the bundle is the post step. */
+  isPost: "isPost",
+  /** build-mkosi and the root action: where mkosi's cache is, for the post step to save (BuildCacheState). */
+  buildCache: "cacheState",
+  /** cosign-sign: the private directory of secret files the post step removes. */
+  secretDir: "secretDir",
+} as const;
+export type StateKey = (typeof STATE)[keyof typeof STATE];
+
+const IS_POST = STATE.isPost;
 
 export function isPostStep(): boolean {
   return core.getState(IS_POST) === "true";
@@ -16,11 +27,11 @@ export function markMainStepStarted(): void {
 }
 
 /** Saves a value for this action's post step. Never save secrets here: the state file is plain text. */
-export function saveState(name: string, value: string): void {
+export function saveState(name: StateKey, value: string): void {
   core.saveState(name, value);
 }
 
 /** A value the main step saved; "" in the main step or when it saved none. */
-export function readState(name: string): string {
+export function readState(name: StateKey): string {
   return core.getState(name);
 }

@@ -1,9 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readState, saveState } from "..";
-
-const STATE = "secretDir";
+import { readState, saveState, STATE } from "..";
 
 /**
  * A private directory in RUNNER_TEMP for anything secret a tool needs as a file (the cosign CLI's registry
@@ -13,13 +11,13 @@ const STATE = "secretDir";
 export async function makeSecretDir(): Promise<string> {
   const base = process.env.RUNNER_TEMP || tmpdir();
   const dir = await mkdtemp(join(base, "cosign-sign-"));
-  saveState(STATE, dir);
+  saveState(STATE.secretDir, dir);
   return dir;
 }
 
 /** The post step: removes the directory the main step made, if any. */
 export async function removeSecretDir(log: (message: string) => void): Promise<void> {
-  const dir = readState(STATE);
+  const dir = readState(STATE.secretDir);
   if (!dir) return;
   await rm(dir, { recursive: true, force: true });
   log(`removed ${dir}`);
