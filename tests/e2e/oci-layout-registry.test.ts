@@ -84,11 +84,16 @@ describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci", "podman", "runc"))(
     test("bad options are refused before anything listens; reference() builds and checks names", async () => {
       const layout = join(scratch, "refused");
       await expect(serveLayout({ layout, repository: "OS/snow" })).rejects.toThrow(
-        /input 'repository'.*must be lowercase/,
+        /layout registry repository "OS\/snow": .*must be lowercase/,
       );
+      await expect(serveLayout({ layout, repository: "OS/snow" })).rejects.toMatchObject({
+        name: "LayoutRegistryError",
+        option: "repository",
+        value: "OS/snow",
+      });
       await expect(
         serveLayout({ layout, repository: "os/snow", host: "0.0.0.0" as "127.0.0.1" }),
-      ).rejects.toThrow(/input 'host': "0.0.0.0" is not loopback/);
+      ).rejects.toThrow(/layout registry host "0.0.0.0": it is not loopback; expected "127.0.0.1"/);
       await mkdir(layout);
       await writeFile(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "2.0.0" }));
       await expect(serveLayout({ layout, repository: "os/snow" })).rejects.toThrow(
@@ -98,7 +103,7 @@ describe.skipIf(missingTools(...IMAGE_TOOLS, "umoci", "podman", "runc"))(
       expect(registry.reference()).toBe(`${registry.host}/${REPOSITORY}`);
       expect(registry.reference("v1.0")).toBe(`${registry.host}/${REPOSITORY}:v1.0`);
       expect(registry.host).toMatch(/^127\.0\.0\.1:\d+$/);
-      expect(() => registry.reference("a__b")).toThrow(/input 'tag': "a__b" is not a tag/);
+      expect(() => registry.reference("a__b")).toThrow(/layout registry tag "a__b": it is not a tag/);
     });
 
     test("skopeo copies an image in and out with the same digest, and inspects it", async () => {

@@ -16,7 +16,6 @@ import {
   resolve,
   sha256Digest,
   writeBlob,
-  writeBlobFromFile,
   writeManifest,
   type ImageManifest,
 } from "@frostyard/oci";
@@ -62,7 +61,7 @@ describe.skipIf(missingTools("docker-registry", "umoci", "gzip", ...IMAGE_TOOLS)
       const layout = join(scratch, "ours");
       const layerFile = join(scratch, "layer.tar.gz");
       await run("sh", ["-c", `tar -C / --owner=0 --group=0 -cf - bin/busybox | gzip -n > ${layerFile}`]);
-      const layer = await writeBlobFromFile(layout, layerFile);
+      const layer = await writeBlob(layout, await readFile(layerFile));
       const diffId = (await run("sh", ["-c", `gzip -dc ${layerFile} | sha256sum`])).stdout.split(" ")[0];
       const config = Buffer.from(
         JSON.stringify({

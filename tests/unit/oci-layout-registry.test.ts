@@ -4,6 +4,7 @@ import {
   checkManifestReference,
   checkRepository,
   contentRangeStart,
+  LayoutRegistryError,
   pageTags,
   RegistryApiError,
   routeRequest,
@@ -105,11 +106,15 @@ describe("reference checks", () => {
   test.each<[string, RegExp | undefined]>([
     ["os/snow", undefined],
     ["snow", undefined],
-    ["OS/snow", /input 'repository'.*must be lowercase.*expected lowercase path components/],
-    ["os/snow:1.0", /input 'repository': "os\/snow:1.0" carries a tag or digest/],
-    ["", /input 'repository'/],
+    ["OS/snow", /repository "OS\/snow": .*must be lowercase.*expected lowercase path components/],
+    ["os/snow:1.0", /repository "os\/snow:1.0": it carries a tag or digest/],
+    ["", /layout registry repository "": /],
   ])("repository %j", (repository, message) => {
     if (message === undefined) expect(() => checkRepository(repository)).not.toThrow();
-    else expect(() => checkRepository(repository)).toThrow(message);
+    else {
+      // A domain error, not an InputError: the repository is no input of any action (entries map it).
+      expect(() => checkRepository(repository)).toThrow(LayoutRegistryError);
+      expect(() => checkRepository(repository)).toThrow(message);
+    }
   });
 });

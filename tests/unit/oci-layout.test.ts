@@ -15,7 +15,6 @@ import {
   resolve,
   sha256Digest,
   writeBlob,
-  writeBlobFromFile,
   writeManifest,
 } from "@frostyard/oci";
 
@@ -86,15 +85,6 @@ describe("layout files", () => {
     await expect(readBlob(dir, written.digest)).rejects.toThrow(DigestMismatchError);
     const missing = sha256Digest("missing");
     await expect(readBlob(dir, missing)).rejects.toThrow(`blob ${missing} is not in the layout ${dir}`);
-  });
-
-  test("writeBlobFromFile streams a file in", async () => {
-    const source = join(dir, "source.bin");
-    const bytes = Buffer.alloc(3 * 1024 * 1024 + 7, 0x5a);
-    await writeFile(source, bytes);
-    const written = await writeBlobFromFile(dir, source);
-    expect(written).toEqual({ digest: sha256Digest(bytes), size: bytes.length });
-    expect((await readBlob(dir, written.digest)).equals(bytes)).toBe(true);
   });
 });
 

@@ -30,10 +30,6 @@ export function digestProblem(digest: string): string | undefined {
   return undefined;
 }
 
-export function isDigest(value: string): boolean {
-  return digestProblem(value) === undefined;
-}
-
 /** Throws when `digest` is not a well-formed, supported digest; `what` names it in the message. */
 export function assertDigest(digest: string, what = "digest"): void {
   const problem = digestProblem(digest);

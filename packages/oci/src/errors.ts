@@ -52,3 +52,23 @@ export class ManifestError extends Error {
     this.name = "ManifestError";
   }
 }
+
+/** Which option of serveLayout was refused. */
+export type LayoutRegistryOption = "host" | "repository" | "tag";
+
+/**
+ * serveLayout was given a host, repository or tag it cannot serve. Carries the option and the value so
+ * an entry can name its own input; the message says what is accepted.
+ */
+export class LayoutRegistryError extends Error {
+  readonly option: LayoutRegistryOption;
+  readonly value: string;
+  readonly accepted: string;
+  constructor(option: LayoutRegistryOption, value: string, problem: string, accepted: string) {
+    super(`layout registry ${option} ${JSON.stringify(value)}: ${problem}; expected ${accepted}`);
+    this.name = "LayoutRegistryError";
+    this.option = option;
+    this.value = value;
+    this.accepted = accepted;
+  }
+}

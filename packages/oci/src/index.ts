@@ -13,3 +13,4 @@ export * from "./transport";
 export * from "./upload";
 export * from "./push-layout";
 export * from "./layout-registry";
+export * from "./layout-store";

@@ -1,27 +1,17 @@
-import { createHash, randomUUID, type Hash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { InputError, type Logger } from "@frostyard/kit";
+import type { Logger } from "@frostyard/kit";
 import { MAX_MANIFEST_BYTES } from "./client";
-import { digestProblem } from "./digest";
+import { LayoutRegistryError } from "./errors";
 import {
-  addManifest,
-  blobPath,
-  hasBlob,
-  initLayout,
-  isValidRefName,
-  readBlob,
-  readIndex,
-  writeBlob,
-  writeIndex,
-} from "./layout";
-import { isIndex, parseManifest, type Descriptor } from "./manifest";
-import { ANNOTATION_REF_NAME } from "./mediatypes";
-import { parseReference } from "./reference";
+  checkBlobDigest,
+  isLayoutTag,
+  LAYOUT_TAG_GRAMMAR,
+  LayoutStore,
+  RegistryApiError,
+} from "./layout-store";
 
 /**
  * An OCI image layout served over the distribution HTTP API on loopback, so the pipeline's stages
@@ -58,7 +48,6 @@ export type LayoutRoute =
 
 const API = /^\/v2\/(.+?)\/(manifests|blobs|tags|referrers)\/(.+)$/;
 const SECTIONS = ["manifests", "blobs", "tags", "referrers"];
-const TAG = /^[\w][\w.-]{0,127}$/;
 
 /** Which endpoint a (decoded) request path names, for the one repository served. */
 export function routeRequest(pathname: string, repository: string): LayoutRoute {
@@ -95,380 +84,254 @@ export function pageTags(sorted: string[], n?: number, last?: string): { tags: s
   return { tags: after.slice(0, n), more: after.length > n };
 }
 
-/** A distribution API error: the status and the `{"errors":[{code,message}]}` body clients parse. */
-export class RegistryApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "RegistryApiError";
-  }
+/** One request as the handlers see it: the route's fields, the query, and how to answer. */
+interface Exchange {
+  method: string;
+  pathname: string;
+  query: URLSearchParams;
+  request: IncomingMessage;
+  response: ServerResponse;
+  store: LayoutStore;
+  /** `/v2/<repository>`, for Location and Link headers. */
+  base: string;
+  send(status: number, headers?: Record<string, string | number>, body?: string | Buffer): void;
 }
 
-/** A blob digest this layout can store (sha256); names the digest and the accepted form otherwise. */
-export function checkBlobDigest(digest: string): string {
-  const problem =
-    digestProblem(digest) ??
-    (digest.startsWith("sha256:") ? undefined : `digest ${digest}: only sha256 is stored here`);
-  if (problem) throw new RegistryApiError(400, "DIGEST_INVALID", problem);
-  return digest;
+type RouteOf<K extends LayoutRoute["kind"]> = Extract<LayoutRoute, { kind: K }>;
+
+interface Handler<K extends LayoutRoute["kind"]> {
+  /** Methods the endpoint answers; others are 405 UNSUPPORTED. Empty: the route is refused whatever the method. */
+  methods: readonly string[];
+  handle(exchange: Exchange, route: RouteOf<K>): Promise<void> | void;
 }
 
-/** A manifest reference: a sha256 digest, or a tag that is also a valid OCI ref name. */
-export function checkManifestReference(reference: string): { tag: string } | { digest: string } {
-  if (reference.includes(":")) return { digest: checkBlobDigest(reference) };
-  if (!TAG.test(reference) || !isValidRefName(reference)) {
+const uploadHeaders = (exchange: Exchange, uuid: string): Record<string, string> => ({
+  Location: `${exchange.base}/blobs/uploads/${uuid}`,
+  Range: `0-${Math.max(exchange.store.uploadSize(uuid) - 1, 0)}`,
+  "Docker-Upload-UUID": uuid,
+});
+
+const created = (exchange: Exchange, digest: string): void =>
+  exchange.send(201, { Location: `${exchange.base}/blobs/${digest}`, "Docker-Content-Digest": digest });
+
+/** What each route does, over the store; the server around it only routes and turns errors into answers. */
+const HANDLERS: { [K in LayoutRoute["kind"]]: Handler<K> } = {
+  base: {
+    methods: ["GET", "HEAD"],
+    handle: (x) => x.send(200, { "Content-Type": "application/json" }, "{}"),
+  },
+  "unknown-repository": {
+    methods: [],
+    handle: (x, route) => {
+      throw new RegistryApiError(
+        404,
+        "NAME_UNKNOWN",
+        `repository ${route.name} is not known; this registry serves only ${x.store.repository}`,
+      );
+    },
+  },
+  referrers: {
+    methods: [],
+    handle: () => {
+      throw new RegistryApiError(
+        404,
+        "NOT_FOUND",
+        "no referrers API here; referrers are listed under the sha256-<hex> tag",
+      );
+    },
+  },
+  "not-found": {
+    methods: [],
+    handle: (x) => {
+      throw new RegistryApiError(
+        404,
+        "NOT_FOUND",
+        `${x.pathname} is not a distribution API endpoint; this registry serves /v2/${x.store.repository}/{manifests,blobs,tags}`,
+      );
+    },
+  },
+  tags: {
+    methods: ["GET"],
+    handle: async (x) => {
+      const names = await x.store.tags();
+      const n = x.query.get("n");
+      if (n !== null && !/^[1-9]\d{0,5}$/.test(n)) {
+        throw new RegistryApiError(
+          400,
+          "PAGINATION_NUMBER_INVALID",
+          `n=${n} is not a number from 1 to 999999`,
+        );
+      }
+      const page = pageTags(names, n === null ? undefined : Number(n), x.query.get("last") ?? undefined);
+      const link: Record<string, string> = page.more
+        ? { Link: `<${x.base}/tags/list?n=${n}&last=${encodeURIComponent(page.tags.at(-1)!)}>; rel="next"` }
+        : {};
+      x.send(
+        200,
+        { "Content-Type": "application/json", ...link },
+        JSON.stringify({ name: x.store.repository, tags: page.tags }),
+      );
+    },
+  },
+  manifest: {
+    methods: ["GET", "HEAD", "PUT", "DELETE"],
+    handle: async (x, route) => {
+      if (x.method === "PUT") {
+        const bytes = await readBody(x.request, MAX_MANIFEST_BYTES);
+        const digest = await x.store.putManifest(route.reference, bytes, x.request.headers["content-type"]);
+        return x.send(201, { Location: `${x.base}/manifests/${digest}`, "Docker-Content-Digest": digest });
+      }
+      if (x.method === "DELETE") {
+        await x.store.deleteManifest(route.reference);
+        return x.send(202);
+      }
+      const { descriptor, bytes } = await x.store.getManifest(route.reference);
+      x.send(
+        200,
+        { "Content-Type": descriptor.mediaType, "Docker-Content-Digest": descriptor.digest },
+        bytes,
+      );
+    },
+  },
+  blob: {
+    methods: ["GET", "HEAD"],
+    handle: async (x, route) => {
+      const digest = checkBlobDigest(route.digest);
+      const { path, size } = await x.store.blob(digest);
+      x.response.writeHead(200, {
+        "Content-Type": "application/octet-stream",
+        "Content-Length": size,
+        "Docker-Content-Digest": digest,
+      });
+      if (x.method === "HEAD") return void x.response.end();
+      await pipeline(createReadStream(path), x.response);
+    },
+  },
+  uploads: {
+    methods: ["POST"],
+    handle: async (x) => {
+      const digest = x.query.get("digest");
+      if (digest !== null) checkBlobDigest(digest);
+      const uuid = await x.store.openUpload();
+      if (digest === null) {
+        // mount=/from= land here too: one repository, so nothing can be mounted from another.
+        x.request.resume();
+        return x.send(202, uploadHeaders(x, uuid));
+      }
+      await x.store.append(uuid, x.request);
+      created(x, await x.store.finishUpload(uuid, digest));
+    },
+  },
+  upload: {
+    methods: ["GET", "PATCH", "PUT", "DELETE"],
+    handle: async (x, route) => {
+      const size = x.store.uploadSize(route.uuid);
+      if (x.method === "GET") return x.send(204, uploadHeaders(x, route.uuid));
+      if (x.method === "DELETE") {
+        await x.store.dropUpload(route.uuid);
+        return x.send(204);
+      }
+      const range = x.request.headers["content-range"];
+      if (range !== undefined && contentRangeStart(range) !== size) {
+        throw new RegistryApiError(
+          416,
+          "BLOB_UPLOAD_INVALID",
+          `Content-Range ${range} does not start at byte ${size}, where the upload is`,
+        );
+      }
+      await x.store.append(route.uuid, x.request);
+      if (x.method === "PATCH") return x.send(202, uploadHeaders(x, route.uuid));
+      created(x, await x.store.finishUpload(route.uuid, x.query.get("digest")));
+    },
+  },
+};
+
+/** Routes one request to its handler after checking the method. */
+async function dispatch(
+  store: LayoutStore,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? "/", "http://layout");
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
     throw new RegistryApiError(
       400,
-      "TAG_INVALID",
-      `tag ${JSON.stringify(reference)} is not valid; expected [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} with no doubled separators`,
+      "NAME_INVALID",
+      `request path ${url.pathname} is not valid percent-encoding`,
     );
   }
-  return { tag: reference };
-}
-
-/** Throws an InputError unless `repository` is a bare repository path (no registry, tag or digest). */
-export function checkRepository(repository: string): void {
-  const accepted = "lowercase path components separated by /, like os/snow";
-  let parsed;
-  try {
-    parsed = parseReference(`127.0.0.1/${repository}`);
-  } catch (error) {
-    throw new InputError("repository", (error as Error).message, accepted);
-  }
-  if (parsed.repository !== repository || parsed.tag !== undefined || parsed.digest !== undefined) {
-    throw new InputError("repository", `${JSON.stringify(repository)} carries a tag or digest`, accepted);
-  }
-}
-
-interface Upload {
-  path: string;
-  size: number;
-  hash: Hash;
-}
-
-export async function serveLayout(options: LayoutRegistryOptions): Promise<LayoutRegistry> {
-  const { layout, repository, logger } = options;
-  const bind = options.host ?? "127.0.0.1";
-  if (bind !== "127.0.0.1") {
-    throw new InputError("host", `${JSON.stringify(bind)} is not loopback`, '"127.0.0.1"');
-  }
-  checkRepository(repository);
-  await initLayout(layout);
-  const uploadsDir = join(layout, ".uploads");
-  await mkdir(uploadsDir, { recursive: true });
-  const uploads = new Map<string, Upload>();
-  let indexQueue: Promise<unknown> = Promise.resolve();
-  /** index.json is read-modify-written: one change at a time, or concurrent tag pushes lose entries. */
-  const serially = <T>(change: () => Promise<T>): Promise<T> => {
-    const done = indexQueue.then(change, change);
-    indexQueue = done.catch(() => undefined);
-    return done;
-  };
-
-  const findManifest = async (reference: string): Promise<Descriptor | undefined> => {
-    const wanted = checkManifestReference(reference);
-    const { manifests } = await readIndex(layout);
-    if ("tag" in wanted) return manifests.find((m) => m.annotations?.[ANNOTATION_REF_NAME] === wanted.tag);
-    const entry = manifests.find((m) => m.digest === wanted.digest);
-    if (entry || !(await hasBlob(layout, wanted.digest))) return entry;
-    // Children of an index are blobs with no index.json entry: their own bytes say what they are.
-    const { size } = await stat(blobPath(layout, wanted.digest));
-    if (size > MAX_MANIFEST_BYTES) return undefined;
-    try {
-      const bytes = await readBlob(layout, wanted.digest);
-      return { mediaType: parseManifest(bytes).mediaType, digest: wanted.digest, size };
-    } catch {
-      return undefined;
-    }
-  };
-
-  const putManifest = async (reference: string, request: IncomingMessage): Promise<string> => {
-    const wanted = checkManifestReference(reference);
-    const bytes = await readBody(request, MAX_MANIFEST_BYTES);
-    let parsed;
-    try {
-      parsed = parseManifest(bytes, request.headers["content-type"], `manifest ${repository}:${reference}`);
-    } catch (error) {
-      throw new RegistryApiError(400, "MANIFEST_INVALID", (error as Error).message);
-    }
-    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-    if ("digest" in wanted && wanted.digest !== digest) {
-      throw new RegistryApiError(
-        400,
-        "DIGEST_INVALID",
-        `manifest content digest ${digest} does not match ${wanted.digest}`,
-      );
-    }
-    const { manifest } = parsed;
-    const needed = isIndex(manifest) ? manifest.manifests : [manifest.config, ...manifest.layers];
-    for (const blob of needed) {
-      if (digestProblem(blob.digest) || !(await hasBlob(layout, blob.digest))) {
-        throw new RegistryApiError(
-          400,
-          "MANIFEST_BLOB_UNKNOWN",
-          `manifest references ${blob.digest}, which was not pushed`,
-        );
-      }
-    }
-    await writeBlob(layout, bytes);
-    const descriptor = { mediaType: parsed.mediaType, digest, size: bytes.length };
-    await serially(async () => {
-      if ("tag" in wanted) return addManifest(layout, descriptor, { refName: wanted.tag });
-      const { manifests } = await readIndex(layout);
-      if (!manifests.some((m) => m.digest === digest)) await addManifest(layout, descriptor);
-    });
-    return digest;
-  };
-
-  const deleteManifest = (reference: string): Promise<boolean> => {
-    const wanted = checkManifestReference(reference);
-    return serially(async () => {
-      const index = await readIndex(layout);
-      const kept = index.manifests.filter((m) =>
-        "tag" in wanted ? m.annotations?.[ANNOTATION_REF_NAME] !== wanted.tag : m.digest !== wanted.digest,
-      );
-      if (kept.length === index.manifests.length) return false;
-      await writeIndex(layout, { ...index, manifests: kept });
-      return true;
-    });
-  };
-
-  const append = async (upload: Upload, uuid: string, request: IncomingMessage): Promise<void> => {
-    try {
-      await pipeline(
-        request,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            upload.hash.update(chunk);
-            upload.size += chunk.length;
-            yield chunk;
-          }
-        },
-        createWriteStream(upload.path, { flags: "a" }),
-      );
-    } catch (error) {
-      // The file and the hash no longer agree on what arrived: the client has to start over.
-      await dropUpload(uuid);
-      throw error;
-    }
-  };
-  const dropUpload = async (uuid: string): Promise<void> => {
-    const upload = uploads.get(uuid);
-    uploads.delete(uuid);
-    if (upload) await rm(upload.path, { force: true });
-  };
-  const finishUpload = async (uuid: string, upload: Upload, given: string | null): Promise<string> => {
-    try {
-      if (given === null) throw new RegistryApiError(400, "DIGEST_INVALID", "the final PUT has no ?digest=");
-      const digest = checkBlobDigest(given);
-      const actual = `sha256:${upload.hash.digest("hex")}`;
-      if (actual !== digest) {
-        throw new RegistryApiError(
-          400,
-          "DIGEST_INVALID",
-          `uploaded content digest ${actual} does not match the given ${digest}`,
-        );
-      }
-      await rename(upload.path, blobPath(layout, digest));
-      return digest;
-    } finally {
-      await dropUpload(uuid);
-    }
-  };
-  const openUpload = async (): Promise<[string, Upload]> => {
-    const uuid = randomUUID();
-    const upload = { path: join(uploadsDir, uuid), size: 0, hash: createHash("sha256") };
-    await rm(upload.path, { force: true });
-    uploads.set(uuid, upload);
-    return [uuid, upload];
-  };
-
-  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? "/", "http://layout");
-    let pathname: string;
-    try {
-      pathname = decodeURIComponent(url.pathname);
-    } catch {
-      throw new RegistryApiError(
-        400,
-        "NAME_INVALID",
-        `request path ${url.pathname} is not valid percent-encoding`,
-      );
-    }
-    const route = routeRequest(pathname, repository);
-    const method = request.method ?? "GET";
-    const base = `/v2/${repository}`;
-    const send = (status: number, headers: Record<string, string | number> = {}, body?: string | Buffer) => {
+  const route = routeRequest(pathname, store.repository);
+  const method = request.method ?? "GET";
+  const exchange: Exchange = {
+    method,
+    pathname,
+    query: url.searchParams,
+    request,
+    response,
+    store,
+    base: `/v2/${store.repository}`,
+    send(status, headers = {}, body) {
       response.writeHead(status, {
         "Content-Length": body === undefined ? 0 : Buffer.byteLength(body),
         ...headers,
       });
       response.end(method === "HEAD" ? undefined : body);
-    };
-    const uploadHeaders = (uuid: string, upload: Upload) => ({
-      Location: `${base}/blobs/uploads/${uuid}`,
-      Range: `0-${Math.max(upload.size - 1, 0)}`,
-      "Docker-Upload-UUID": uuid,
-    });
-    const is = (...methods: string[]) => {
-      if (!methods.includes(method))
-        throw new RegistryApiError(405, "UNSUPPORTED", `${method} ${pathname} is not supported`);
-    };
-
-    switch (route.kind) {
-      case "base":
-        is("GET", "HEAD");
-        return send(200, { "Content-Type": "application/json" }, "{}");
-      case "unknown-repository":
-        throw new RegistryApiError(
-          404,
-          "NAME_UNKNOWN",
-          `repository ${route.name} is not known; this registry serves only ${repository}`,
-        );
-      case "referrers":
-        throw new RegistryApiError(
-          404,
-          "NOT_FOUND",
-          "no referrers API here; referrers are listed under the sha256-<hex> tag",
-        );
-      case "not-found":
-        throw new RegistryApiError(
-          404,
-          "NOT_FOUND",
-          `${pathname} is not a distribution API endpoint; this registry serves /v2/${repository}/{manifests,blobs,tags}`,
-        );
-      case "tags": {
-        is("GET");
-        const { manifests } = await readIndex(layout);
-        const names = [
-          ...new Set(
-            manifests.map((m) => m.annotations?.[ANNOTATION_REF_NAME]).filter((n) => n !== undefined),
-          ),
-        ].sort();
-        const n = url.searchParams.get("n");
-        if (n !== null && !/^[1-9]\d{0,5}$/.test(n)) {
-          throw new RegistryApiError(
-            400,
-            "PAGINATION_NUMBER_INVALID",
-            `n=${n} is not a number from 1 to 999999`,
-          );
-        }
-        const last = url.searchParams.get("last") ?? undefined;
-        const page = pageTags(names, n === null ? undefined : Number(n), last);
-        const link: Record<string, string> = page.more
-          ? { Link: `<${base}/tags/list?n=${n}&last=${encodeURIComponent(page.tags.at(-1)!)}>; rel="next"` }
-          : {};
-        return send(
-          200,
-          { "Content-Type": "application/json", ...link },
-          JSON.stringify({ name: repository, tags: page.tags }),
-        );
-      }
-      case "manifest": {
-        is("GET", "HEAD", "PUT", "DELETE");
-        if (method === "PUT") {
-          const digest = await putManifest(route.reference, request);
-          return send(201, { Location: `${base}/manifests/${digest}`, "Docker-Content-Digest": digest });
-        }
-        if (method === "DELETE") {
-          if (await deleteManifest(route.reference)) return send(202);
-          throw new RegistryApiError(
-            404,
-            "MANIFEST_UNKNOWN",
-            `manifest ${repository}:${route.reference} is not known`,
-          );
-        }
-        const found = await findManifest(route.reference);
-        if (!found)
-          throw new RegistryApiError(
-            404,
-            "MANIFEST_UNKNOWN",
-            `manifest ${repository}:${route.reference} is not known`,
-          );
-        const bytes = await readBlob(layout, found.digest);
-        return send(200, { "Content-Type": found.mediaType, "Docker-Content-Digest": found.digest }, bytes);
-      }
-      case "blob": {
-        is("GET", "HEAD");
-        const digest = checkBlobDigest(route.digest);
-        const size = await stat(blobPath(layout, digest)).then(
-          (s) => s.size,
-          () => undefined,
-        );
-        if (size === undefined)
-          throw new RegistryApiError(404, "BLOB_UNKNOWN", `blob ${digest} is not in ${repository}`);
-        response.writeHead(200, {
-          "Content-Type": "application/octet-stream",
-          "Content-Length": size,
-          "Docker-Content-Digest": digest,
-        });
-        if (method === "HEAD") return void response.end();
-        return pipeline(createReadStream(blobPath(layout, digest)), response);
-      }
-      case "uploads": {
-        is("POST");
-        const digest = url.searchParams.get("digest");
-        if (digest !== null) checkBlobDigest(digest);
-        const [uuid, upload] = await openUpload();
-        if (digest === null) {
-          // mount=/from= land here too: one repository, so nothing can be mounted from another.
-          request.resume();
-          return send(202, uploadHeaders(uuid, upload));
-        }
-        await append(upload, uuid, request);
-        const stored = await finishUpload(uuid, upload, digest);
-        return send(201, { Location: `${base}/blobs/${stored}`, "Docker-Content-Digest": stored });
-      }
-      case "upload": {
-        is("GET", "PATCH", "PUT", "DELETE");
-        const upload = uploads.get(route.uuid);
-        if (!upload)
-          throw new RegistryApiError(404, "BLOB_UPLOAD_UNKNOWN", `upload ${route.uuid} is not in progress`);
-        if (method === "GET") return send(204, uploadHeaders(route.uuid, upload));
-        if (method === "DELETE") return dropUpload(route.uuid).then(() => send(204));
-        const range = request.headers["content-range"];
-        if (range !== undefined && contentRangeStart(range) !== upload.size) {
-          throw new RegistryApiError(
-            416,
-            "BLOB_UPLOAD_INVALID",
-            `Content-Range ${range} does not start at byte ${upload.size}, where the upload is`,
-          );
-        }
-        await append(upload, route.uuid, request);
-        if (method === "PATCH") return send(202, uploadHeaders(route.uuid, upload));
-        const stored = await finishUpload(route.uuid, upload, url.searchParams.get("digest"));
-        return send(201, { Location: `${base}/blobs/${stored}`, "Docker-Content-Digest": stored });
-      }
-    }
+    },
   };
+  const handler = HANDLERS[route.kind] as Handler<typeof route.kind>;
+  if (handler.methods.length > 0 && !handler.methods.includes(method)) {
+    throw new RegistryApiError(405, "UNSUPPORTED", `${method} ${pathname} is not supported`);
+  }
+  await (handler.handle as (x: Exchange, r: LayoutRoute) => Promise<void> | void)(exchange, route);
+}
+
+/** Answers a failed request: the spec's JSON error for refusals, 500 for anything else, nothing for a hang-up. */
+function answerError(
+  request: IncomingMessage,
+  response: ServerResponse,
+  error: unknown,
+  logger?: Logger,
+): void {
+  const known = error instanceof RegistryApiError;
+  const what = `layout registry: ${request.method} ${request.url}`;
+  // A client may hang up mid-blob (it had enough, or was cancelled): routine, not our failure.
+  const hungUp = (error as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE";
+  if (known || hungUp) logger?.debug(`${what}: ${(error as Error).message}`);
+  else logger?.warning(`${what}: ${(error as Error).message}`);
+  if (response.headersSent || hungUp) return void response.destroy();
+  const status = known ? error.status : 500;
+  const body = JSON.stringify({
+    errors: [{ code: known ? error.code : "UNKNOWN", message: (error as Error).message }],
+  });
+  // The request body may still be arriving; answer anyway and drop the rest.
+  request.resume();
+  response.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+  });
+  response.end(request.method === "HEAD" ? undefined : body);
+}
+
+/**
+ * Serves an OCI layout (created when missing) as the one repository `repository` on a loopback port.
+ * Throws LayoutRegistryError for a host that is not loopback or a repository that is not a bare path.
+ */
+export async function serveLayout(options: LayoutRegistryOptions): Promise<LayoutRegistry> {
+  const { layout, repository, logger } = options;
+  const bind = options.host ?? "127.0.0.1";
+  if (bind !== "127.0.0.1") {
+    throw new LayoutRegistryError("host", bind, "it is not loopback", '"127.0.0.1"');
+  }
+  const store = await LayoutStore.open(layout, repository);
 
   const server = createServer((request, response) => {
     response.setHeader("Docker-Distribution-API-Version", "registry/2.0");
-    handle(request, response).then(
+    dispatch(store, request, response).then(
       () => logger?.debug(`layout registry: ${request.method} ${request.url} → ${response.statusCode}`),
-      (error: unknown) => {
-        const known = error instanceof RegistryApiError;
-        const what = `layout registry: ${request.method} ${request.url}`;
-        // A client may hang up mid-blob (it had enough, or was cancelled): routine, not our failure.
-        const hungUp = (error as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE";
-        if (known || hungUp) logger?.debug(`${what}: ${(error as Error).message}`);
-        else logger?.warning(`${what}: ${(error as Error).message}`);
-        if (response.headersSent || hungUp) return void response.destroy();
-        const status = known ? error.status : 500;
-        const body = JSON.stringify({
-          errors: [{ code: known ? error.code : "UNKNOWN", message: (error as Error).message }],
-        });
-        // The request body may still be arriving; answer anyway and drop the rest.
-        request.resume();
-        response.writeHead(status, {
-          "Content-Type": "application/json",
-          "Content-Length": Buffer.byteLength(body),
-        });
-        response.end(request.method === "HEAD" ? undefined : body);
-      },
+      (error: unknown) => answerError(request, response, error, logger),
     );
   });
   await new Promise<void>((resolve, reject) => {
@@ -484,9 +347,8 @@ export async function serveLayout(options: LayoutRegistryOptions): Promise<Layou
     url: `http://${host}`,
     reference(tag?: string): string {
       if (tag === undefined) return `${host}/${repository}`;
-      if (!TAG.test(tag) || !isValidRefName(tag)) {
-        const accepted = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127} with no doubled separators";
-        throw new InputError("tag", `${JSON.stringify(tag)} is not a tag this layout can hold`, accepted);
+      if (!isLayoutTag(tag)) {
+        throw new LayoutRegistryError("tag", tag, "it is not a tag this layout can hold", LAYOUT_TAG_GRAMMAR);
       }
       return `${host}/${repository}:${tag}`;
     },
@@ -496,8 +358,7 @@ export async function serveLayout(options: LayoutRegistryOptions): Promise<Layou
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        await indexQueue;
-        await rm(uploadsDir, { recursive: true, force: true });
+        await store.close();
       })();
       return closing;
     },

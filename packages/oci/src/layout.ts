@@ -1,8 +1,5 @@
-import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
 import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { assertDigest, digestAlgorithm, digestHex, digestLike, sha256Digest } from "./digest";
 import { DigestMismatchError, ManifestError } from "./errors";
 import {
@@ -96,41 +93,6 @@ export async function writeBlob(layoutDir: string, bytes: Buffer): Promise<{ dig
     await writeAtomic(path, bytes);
   }
   return { digest, size: bytes.length };
-}
-
-/** Copies a file into the layout as a blob, streaming and hashing it; returns its digest and size. */
-export async function writeBlobFromFile(
-  layoutDir: string,
-  sourcePath: string,
-): Promise<{ digest: string; size: number }> {
-  await mkdir(join(layoutDir, "blobs", "sha256"), { recursive: true });
-  const temporary = join(
-    layoutDir,
-    "blobs",
-    "sha256",
-    `.import-${process.pid}-${Math.random().toString(36).slice(2)}`,
-  );
-  const hash = createHash("sha256");
-  let size = 0;
-  try {
-    await pipeline(
-      createReadStream(sourcePath),
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-      },
-      createWriteStream(temporary),
-    );
-    const digest = `sha256:${hash.digest("hex")}`;
-    await rename(temporary, blobPath(layoutDir, digest));
-    return { digest, size };
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }
 
 export async function hasBlob(layoutDir: string, digest: string): Promise<boolean> {

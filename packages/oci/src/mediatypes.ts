@@ -3,7 +3,6 @@
 export const OCI_IMAGE_INDEX = "application/vnd.oci.image.index.v1+json";
 export const OCI_IMAGE_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 export const OCI_IMAGE_CONFIG = "application/vnd.oci.image.config.v1+json";
-export const OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar";
 export const OCI_LAYER_TAR_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
 export const OCI_LAYER_TAR_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";
 /** The `{}` blob artifacts use as a config when they have none (image-spec 1.1). */
@@ -12,7 +11,6 @@ export const OCI_EMPTY_JSON = "application/vnd.oci.empty.v1+json";
 export const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const DOCKER_MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json";
 export const DOCKER_CONTAINER_CONFIG = "application/vnd.docker.container.image.v1+json";
-export const DOCKER_LAYER_TAR_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /** Schema 1 manifests are refused: they carry no content digests a client can check. */
 export const DOCKER_MANIFEST_V1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws";
 export const DOCKER_MANIFEST_V1 = "application/vnd.docker.distribution.manifest.v1+json";

@@ -172,18 +172,6 @@ export function formatReference(ref: ImageReference): string {
   return `${repositoryName(ref)}${ref.tag !== undefined ? `:${ref.tag}` : ""}${ref.digest !== undefined ? `@${ref.digest}` : ""}`;
 }
 
-/** The short name docker prints: `alpine`, `acme/app`, `ghcr.io/acme/app` (no tag or digest). */
-export function familiarName(ref: RepositoryRef): string {
-  if (ref.registry !== DOCKER_HUB) return repositoryName(ref);
-  const rest = ref.repository.slice("library/".length);
-  return ref.repository.startsWith("library/") && !rest.includes("/") ? rest : ref.repository;
-}
-
-/** The short form with tag and digest: `alpine:3.20`, `ghcr.io/acme/app@sha256:…`. */
-export function familiarString(ref: ImageReference): string {
-  return `${familiarName(ref)}${ref.tag !== undefined ? `:${ref.tag}` : ""}${ref.digest !== undefined ? `@${ref.digest}` : ""}`;
-}
-
 /** What goes after /manifests/ in a registry URL: the digest when known, else the tag, else `latest`. */
 export function manifestReference(ref: ImageReference): string {
   return ref.digest ?? ref.tag ?? "latest";
