@@ -195,7 +195,7 @@ describe.skipIf(missingTools("tar", "umoci", "skopeo", ...SPECIAL_ROOTFS_TOOLS))
           logger: recordingLogger(),
         }),
       ).rejects.toThrow(
-        `input 'rootfs': ${join(scratch, "nope")} does not exist; expected the directory of a built root filesystem`,
+        `packaging option rootfs: ${join(scratch, "nope")} does not exist; expected the directory of a built root filesystem`,
       );
     });
 

@@ -195,10 +195,16 @@ describe("build-mkosi summary", () => {
         { digest: "sha256:b", size: 2 ** 20, packages: [] },
       ],
       digest: "sha256:d",
-      pushed: { image: "ghcr.io/acme/os@sha256:d", tags: ["1.0"], uploadedBytes: 2 ** 21, skippedBlobs: 1 },
       timings,
     };
-    const markdown = summaryMarkdown(report);
+    const markdown = summaryMarkdown(report, {
+      repository: "ghcr.io/acme/os",
+      digest: "sha256:d",
+      image: "ghcr.io/acme/os@sha256:d",
+      tags: ["1.0"],
+      uploadedBytes: 2 ** 21,
+      skippedBlobs: 1,
+    });
     expect(markdown).toContain("## build-mkosi 1.0");
     expect(markdown).toContain("| cache | partial: restored `k-old` for `k-new`, 5 MiB |");
     expect(markdown).toContain("| free space | /mnt/frostyard-mkosi: 70 GiB before, 69 GiB after |");

@@ -91,10 +91,10 @@ describe("parseArchitecture", () => {
     expect(parseArchitecture(value)).toEqual(want);
   });
   test.each(["x86_64", "amd64/", "arm/v7/x", ""])(
-    "refuses %j, naming the input and the accepted values",
+    "refuses %j, naming the option and the accepted values",
     (value) => {
       expect(() => parseArchitecture(value)).toThrow(
-        /input 'architecture'.*expected an OCI architecture \(amd64, arm64/,
+        /packaging option architecture: .*expected an OCI architecture \(amd64, arm64/,
       );
     },
   );
@@ -109,15 +109,15 @@ describe("validatePackageOptions", () => {
     logger: consoleLogger,
   };
   test.each([
-    [{ maxLayers: 0 }, /input 'max-layers': got 0; expected a whole number from 1 to 128/],
-    [{ maxLayers: 129 }, /input 'max-layers': got 129/],
-    [{ maxLayers: 2.5 }, /input 'max-layers': got 2.5/],
-    [{ compression: "xz" as "gzip" }, /input 'compression': got "xz"; expected gzip or zstd/],
-    [{ sourceDateEpoch: -1 }, /input 'source-date-epoch': got -1/],
-    [{ sourceDateEpoch: 1.5 }, /input 'source-date-epoch'/],
-    [{ refName: "has space" }, /input 'ref-name': "has space" is not a valid OCI layout ref name/],
-    [{ labels: { "": "x" } }, /input 'labels': key ""/],
-    [{ annotations: { "a b": "x" } }, /input 'annotations': key "a b"/],
+    [{ maxLayers: 0 }, /packaging option maxLayers: got 0; expected a whole number from 1 to 128/],
+    [{ maxLayers: 129 }, /packaging option maxLayers: got 129/],
+    [{ maxLayers: 2.5 }, /packaging option maxLayers: got 2.5/],
+    [{ compression: "xz" as "gzip" }, /packaging option compression: got "xz"; expected gzip or zstd/],
+    [{ sourceDateEpoch: -1 }, /packaging option sourceDateEpoch: got -1/],
+    [{ sourceDateEpoch: 1.5 }, /packaging option sourceDateEpoch/],
+    [{ refName: "has space" }, /packaging option refName: "has space" is not a valid OCI layout ref name/],
+    [{ labels: { "": "x" } }, /packaging option labels: key ""/],
+    [{ annotations: { "a b": "x" } }, /packaging option annotations: key "a b"/],
   ])("%j", (override, message) => {
     expect(() => validatePackageOptions({ ...base, ...override })).toThrow(message);
   });

@@ -3,12 +3,30 @@ import { InputError } from "@frostyard/kit";
 import { isPostStep, markMainStepStarted } from "./state";
 
 /**
- * The one-line body of every action entry: `await run(main, post)`. The first run of the bundle is the
- * main step; the runner runs it again as the post step (when action.yml has `post:`), recognised by the
- * state the main step saved. A failing main step fails the job with its message; a failing post step
- * (cleanup) only warns, so it never turns a good build red.
+ * A child process a bundle starts of itself (e.g. packaging as root under sudo): recognised by an environment
+ * variable naming its request, it serves that and exits, never reaching the main or post step.
  */
-export async function run(main: () => Promise<void>, post?: () => Promise<void>): Promise<void> {
+export interface WorkerRole {
+  env: string;
+  serve: (request: string) => Promise<void>;
+}
+
+/**
+ * The one-line body of every action entry: `await run(main, post, worker)`. The first run of the bundle is
+ * the main step; the runner runs it again as the post step (when action.yml has `post:`), recognised by the
+ * state the main step saved; a worker is the bundle started by itself. A failing main step fails the job
+ * with its message; a failing post step (cleanup) only warns, so it never turns a good build red.
+ */
+export async function run(
+  main: () => Promise<void>,
+  post?: () => Promise<void>,
+  worker?: WorkerRole,
+): Promise<void> {
+  const request = worker ? process.env[worker.env] : undefined;
+  if (worker && request) {
+    await worker.serve(request);
+    return;
+  }
   if (isPostStep()) {
     if (!post) return;
     try {

@@ -27,11 +27,11 @@ export function markMainStepStarted(): void {
 }
 
 /** Saves a value for this action's post step. Never save secrets here: the state file is plain text. */
-export function saveState(name: StateKey, value: string): void {
+export function saveState(name: string, value: string): void {
   core.saveState(name, value);
 }
 
 /** A value the main step saved; "" in the main step or when it saved none. */
-export function readState(name: StateKey): string {
+export function readState(name: string): string {
   return core.getState(name);
 }

@@ -1,5 +1,5 @@
-import type { Timings } from "@frostyard/kit";
-import type { MkosiImage } from "./summary";
+import { Timings } from "@frostyard/kit";
+import type { MkosiImage } from "./mkosi-summary";
 
 export interface CacheReport {
   enabled: boolean;
@@ -22,24 +22,48 @@ export interface LayerReport {
   packages: string[];
 }
 
-/** What a build did, filled in as it goes so a failed build still reports how far it got. */
+/**
+ * What a build did: its one report channel. The steps fill it in as they go, so a failed build still
+ * reports how far it got, and the caller reads outputs and the summary from it.
+ */
 export interface BuildReport {
   mkosiVersion: string;
   profiles: readonly string[];
   imageVersion: string;
+  /** From `mkosi --json summary`: subimages in dependency order, then the main image. */
   images: readonly MkosiImage[];
   /** Bytes on disk per image output (a directory's files summed), by output path. */
-  sizes: ReadonlyMap<string, number>;
+  sizes: Map<string, number>;
   cache: CacheReport;
   freeBefore?: number;
   freeAfter?: number;
   workVolume?: string;
-  layers?: readonly LayerReport[];
+  /** After the build: the main image's directory tree ("" when its format is not a directory). */
+  rootfs?: string;
+  /** After the build: the main image's package manifest ("" when mkosi wrote none). */
+  mkosiManifest?: string;
+  /** After packaging: the OCI layout, its manifest digest (under the image version) and its layers. */
   ociLayout?: string;
   digest?: string;
-  pushed?: { image: string; tags: readonly string[]; uploadedBytes: number; skippedBlobs: number };
+  layers?: readonly LayerReport[];
   timings: Timings;
   failed?: string;
+}
+
+/** An empty report for a build of `imageVersion`. */
+export function newBuildReport(
+  options: { profiles: readonly string[]; cache: boolean },
+  imageVersion: string,
+): BuildReport {
+  return {
+    mkosiVersion: "?",
+    profiles: options.profiles,
+    imageVersion,
+    images: [],
+    sizes: new Map(),
+    cache: { enabled: options.cache },
+    timings: new Timings(),
+  };
 }
 
 export function cacheOutcome(key: string, restored: string | undefined): "hit" | "partial" | "miss" {

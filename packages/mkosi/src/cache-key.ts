@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { relative, isAbsolute } from "node:path";
-import type { MkosiImage } from "./summary";
+import type { MkosiImage } from "./mkosi-summary";
 
 export interface ConfigFile {
   /** As mkosi reported it (absolute), or relative to the project. */

@@ -1,4 +1,5 @@
 import { InputError } from "@frostyard/kit";
+import { FLOATING_TAGS, isFloatingTag } from "@frostyard/publish";
 
 /** UTC `%Y%m%d%H%M%S`, e.g. 20261125214523: sorts as it reads and is a valid OCI tag. */
 export function defaultImageVersion(now: Date): string {
@@ -15,29 +16,6 @@ export function defaultImageVersion(now: Date): string {
 
 /** The image version becomes the immutable tag it is pushed under, so it must be a valid OCI tag. */
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-
-/**
- * Tag names that conventionally move from image to image. The image version is the immutable tag an image
- * is pushed under, so it may not be one of these; as extra `tags` they are allowed but warned about.
- */
-export const FLOATING_TAGS = [
-  "latest",
-  "stable",
-  "edge",
-  "testing",
-  "unstable",
-  "next",
-  "nightly",
-  "beta",
-  "canary",
-  "current",
-  "main",
-  "master",
-] as const;
-
-export function isFloatingTag(tag: string): boolean {
-  return (FLOATING_TAGS as readonly string[]).includes(tag.toLowerCase());
-}
 
 export function validateImageVersion(value: string, input = "image-version"): string {
   if (!TAG.test(value)) {

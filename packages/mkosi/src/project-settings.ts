@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { MkosiImage } from "./summary";
+import type { MkosiImage } from "./mkosi-summary";
 
 /**
  * Whether one of the project's config files assigns `CacheDirectory=` (a non-empty value). `--cache-directory`

@@ -1,7 +1,7 @@
 import { ExecError, execStreaming, type Logger } from "@frostyard/kit";
 import { buildArgv, summaryArgv, type MkosiOptions } from "./argv";
 import type { BuildVariable } from "./environment";
-import { parseSummary, type MkosiImage } from "./summary";
+import { parseSummary, type MkosiImage } from "./mkosi-summary";
 import { PASSED_THROUGH, withSudo } from "./sudo";
 import { parseMkosiVersion, type MkosiVersion } from "./version";
 
@@ -11,13 +11,15 @@ export interface MkosiRunner {
   command: string;
   sudo: boolean;
   variables: readonly BuildVariable[];
+  /** The environment mkosi starts from (the build's injected one); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** SOURCE_DATE_EPOCH, TMPDIR and the like; their names are preserved through sudo. */
   extraEnv: Record<string, string>;
   logger: Logger;
 }
 
 function environment(runner: MkosiRunner): { env: Record<string, string | undefined>; names: string[] } {
-  const env: Record<string, string | undefined> = { ...process.env, ...runner.extraEnv };
+  const env: Record<string, string | undefined> = { ...(runner.env ?? process.env), ...runner.extraEnv };
   for (const variable of runner.variables) env[variable.name] = variable.value;
   const names = [
     ...runner.variables.map((v) => v.name),
@@ -34,6 +36,7 @@ export async function mkosiVersion(runner: MkosiRunner): Promise<MkosiVersion> {
   const { command, args } = withSudo(runner.command, ["--version"], false, []);
   const result = await execStreaming(command, args, {
     logger: runner.logger,
+    env: environment(runner).env,
     captureStdout: true,
     echoCommand: false,
   });

@@ -1,27 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { Timings, type Logger } from "@frostyard/kit";
+import { Timings } from "@frostyard/kit";
 import {
   buildImage,
-  floatingTags,
+  mainImage,
   newBuildReport,
-  versionTagAction,
-  type BuildCache,
   type BuildImageDeps,
   type BuildImageOptions,
-  type BuildImageResult,
   type BuildReport,
 } from "@frostyard/mkosi";
-import {
-  CredentialStore,
-  formatReference,
-  pushLayout,
-  RegistryClient,
-  serveLayout,
-  type ImageReference,
-  type LayoutRegistry,
-} from "@frostyard/oci";
+import { serveLayout, type ImageReference, type LayoutRegistry } from "@frostyard/oci";
+import { publishImage, registryClientFor } from "@frostyard/publish";
 import {
   generateCosignKeyPair,
   keySigner,
@@ -42,12 +32,11 @@ import { PipelineStageError, runStage, type Stage } from "./stages";
 
 export interface PipelineOptions {
   /** The build as build-mkosi takes it; `image` and `push` are the pipeline's own. */
-  build: Omit<
-    BuildImageOptions,
-    "image" | "push" | "package" | "tags" | "registryUsername" | "registryPassword"
-  >;
+  build: Omit<BuildImageOptions, "package" | "title">;
   /** Repository to push to; undefined: an OCI layout directory served as a registry on loopback. */
   image?: ImageReference;
+  /** Push the version tag even when the registry holds another image under it (default: refuse). */
+  overwriteVersion?: boolean;
   registryUsername?: string;
   registryPassword?: string;
   /** Tags besides the image version. */
@@ -66,14 +55,10 @@ export interface PipelineOptions {
   publicKeyPath?: string;
 }
 
-export interface PipelineDeps {
-  logger: Logger;
-  cache: BuildCache;
-  packager?: BuildImageDeps["packager"];
-  onCacheState?: BuildImageDeps["onCacheState"];
+/** The build's edges (cache, packager, environment…) and the pipeline's one report channel. */
+export interface PipelineDeps extends Omit<BuildImageDeps, "report"> {
   /** Filled in as the pipeline goes, so a caller still has it when a stage throws. */
   report?: PipelineReport;
-  env?: Record<string, string | undefined>;
 }
 
 export interface PipelinePush {
@@ -95,8 +80,8 @@ export interface PipelinePublicKey {
 export interface PipelineReport {
   timings: Timings;
   imageVersion: string;
+  /** The build's own report: images, cache, the packaged layout and its digest. */
   build: BuildReport;
-  built?: BuildImageResult;
   lint?: LintReport;
   pushed?: PipelinePush;
   publicKey?: PipelinePublicKey;
@@ -185,35 +170,27 @@ async function pipeline(
         ...options.build,
         imageVersion,
         package: true,
-        push: false,
-        tags: [],
-        ...(options.image ? { image: options.image } : {}),
+        ...(options.image ? { title: options.image.repository.split("/").pop() } : {}),
       },
-      {
-        logger,
-        cache: deps.cache,
-        report: report.build,
-        env,
-        ...(deps.packager ? { packager: deps.packager } : {}),
-        ...(deps.onCacheState ? { onCacheState: deps.onCacheState } : {}),
-      },
+      { ...deps, env, report: report.build },
     ),
   );
-  report.built = built;
+  const main = mainImage(built.images);
   const layout = built.ociLayout;
   const digest = built.digest;
   if (!layout || !digest) throw new PipelineStageError("build", "the build produced no OCI layout to push");
 
   if (options.lint) {
+    const rootfs = built.rootfs ?? "";
     const linted = await runStage(timings, "lint", async () => {
-      if (!built.rootfs) {
+      if (!rootfs) {
         throw new Error(
-          `the main image is Format=${built.main.format}; the pipeline lints a Format=directory rootfs (or set lint: false)`,
+          `the main image is Format=${main.format}; the pipeline lints a Format=directory rootfs (or set lint: false)`,
         );
       }
-      return logger.group(`lint ${built.rootfs}`, () =>
+      return logger.group(`lint ${rootfs}`, () =>
         lint({
-          rootfs: built.rootfs,
+          rootfs,
           engine: "native",
           fatalWarnings: options.lintFatalWarnings,
           skip: options.lintSkip,
@@ -232,15 +209,11 @@ async function pipeline(
     }
   }
 
-  const credentials = new CredentialStore({ logger });
-  if (options.image && options.registryUsername && options.registryPassword) {
-    credentials.set(options.image.registry, {
-      username: options.registryUsername,
-      password: options.registryPassword,
-    });
-  }
-  const client = new RegistryClient({ logger, credentials });
-  const tags = [...new Set([imageVersion, ...options.tags])];
+  const client = registryClientFor(
+    { registryUsername: options.registryUsername, registryPassword: options.registryPassword },
+    logger,
+    options.image?.registry,
+  );
   const pushed = await runStage(timings, "push", async () => {
     let target: ImageReference;
     let registryLayout: string | undefined;
@@ -251,53 +224,34 @@ async function pipeline(
         options.registryLayout ?? join(report.build.workVolume ?? dirname(layout), "registry"),
       );
       await mkdir(registryLayout, { recursive: true });
-      const served = await serveLayout({
-        layout: registryLayout,
-        repository: layoutRepositoryName(built.main.imageId),
-        logger,
-      });
+      const repository = layoutRepositoryName(main.imageId);
+      const served = await serveLayout({ layout: registryLayout, repository, logger });
       onServe(served);
       logger.info(`No image given: pushing to the OCI layout ${registryLayout}, served at ${served.url}`);
-      target = { registry: served.host, repository: layoutRepositoryName(built.main.imageId) };
+      target = { registry: served.host, repository };
     }
-    // The version tag is immutable, as in build-mkosi: refused when it already names another image.
-    const versionRef = formatReference({ ...target, tag: imageVersion });
-    const existing = await client.headManifest({ ...target, tag: imageVersion });
-    const action = versionTagAction(
-      versionRef,
-      existing?.digest,
+    const published = await publishImage({
+      client,
+      layout,
       digest,
-      options.build.overwriteVersion ?? false,
-    );
-    if (action === "overwrite") {
-      logger.warning(`${versionRef} held ${existing?.digest}; overwrite-version moves it to ${digest}`);
-    }
-    for (const tag of floatingTags(options.tags)) {
-      logger.warning(
-        `tags: '${tag}' is a floating name pushed before signing; promote-tags moves it only after verification`,
-      );
-    }
-    const result = await logger.group(`push ${formatReference(target)}`, () =>
-      pushLayout({ client, layout, refName: imageVersion, target, tags, logger }),
-    );
-    if (result.digest !== digest) {
-      throw new Error(
-        `the registry holds ${result.digest} for ${formatReference(target)}:${imageVersion}, not the built ${digest}`,
-      );
-    }
-    return {
-      repository: `${target.registry}/${target.repository}`,
       target,
-      digest: result.digest,
-      tags: result.tags,
-      uploadedBytes: result.uploadedBytes,
-      ...(registryLayout ? { registryLayout } : {}),
-    };
+      version: imageVersion,
+      tags: options.tags,
+      overwriteVersion: options.overwriteVersion ?? false,
+      logger,
+    });
+    return { target, published, registryLayout };
   });
-  const { target, ...pushReport } = pushed;
-  report.pushed = pushReport;
+  const { target } = pushed;
+  report.pushed = {
+    repository: pushed.published.repository,
+    digest: pushed.published.digest,
+    tags: pushed.published.tags,
+    uploadedBytes: pushed.published.uploadedBytes,
+    ...(pushed.registryLayout ? { registryLayout: pushed.registryLayout } : {}),
+  };
 
-  const publicKeyPath = resolve(options.publicKeyPath ?? join(dirname(built.main.outputPath), "cosign.pub"));
+  const publicKeyPath = resolve(options.publicKeyPath ?? join(dirname(main.outputPath), "cosign.pub"));
   const signed = await runStage(timings, "sign", async () => {
     await mkdir(dirname(publicKeyPath), { recursive: true });
     await writeFile(publicKeyPath, signing.key.publicKeyPem, { mode: 0o644 });
@@ -306,10 +260,10 @@ async function pipeline(
       fingerprint: signing.key.fingerprint,
       throwaway: signing.throwaway,
     };
-    const result = await logger.group(`sign ${pushed.repository}@${digest}`, () =>
+    const result = await logger.group(`sign ${pushed.published.repository}@${digest}`, () =>
       signImages({
         client,
-        images: [`${pushed.repository}@${digest}`],
+        images: [`${pushed.published.repository}@${digest}`],
         signer: keySigner(signing.key),
         format: options.format,
         recursive: false,
@@ -327,7 +281,9 @@ async function pipeline(
   const verification = await runStage(timings, "verify", async () => {
     const publicKey = parsePublicKey(await readFile(publicKeyPath, "utf8"), "public-key");
     const result = await verifyInRegistry(client, target, digest, options.format, keyVerifier(publicKey));
-    logger.info(`verify ${pushed.repository}@${digest} with ${publicKeyPath}: ${result.messages.join("; ")}`);
+    logger.info(
+      `verify ${pushed.published.repository}@${digest} with ${publicKeyPath}: ${result.messages.join("; ")}`,
+    );
     if (!result.verified) throw new Error(`${result.messages.join("; ")}; no tags were promoted`);
     return result;
   });

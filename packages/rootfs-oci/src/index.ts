@@ -6,3 +6,4 @@ export * from "./package-rootfs";
 export * from "./plan";
 export * from "./tar";
 export * from "./walk";
+export * from "./errors";

@@ -2,7 +2,8 @@ import { availableParallelism } from "node:os";
 import { constants as fsConstants } from "node:fs";
 import { mkdtemp, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { execStreaming, formatCommandLine, InputError, type Logger } from "@frostyard/kit";
+import { execStreaming, formatCommandLine, type Logger } from "@frostyard/kit";
+import { PackageOptionError } from "./errors";
 import {
   blobPath,
   initLayout,
@@ -93,7 +94,7 @@ export function parseArchitecture(value: string): { architecture: string; varian
   if (debian && !OCI_ARCHITECTURES.includes(value)) return debian;
   const [architecture = "", variant, extra] = value.split("/");
   if (!OCI_ARCHITECTURES.includes(architecture) || extra !== undefined || variant === "") {
-    throw new InputError(
+    throw new PackageOptionError(
       "architecture",
       `got ${JSON.stringify(value)}`,
       `an OCI architecture (${OCI_ARCHITECTURES.join(", ")}) with an optional /variant, or a Debian one (armhf, ppc64el, …)`,
@@ -102,29 +103,33 @@ export function parseArchitecture(value: string): { architecture: string; varian
   return variant ? { architecture, variant } : { architecture };
 }
 
-/** Checks the options that do not need the filesystem; throws an InputError naming the option. */
+/** Checks the options that do not need the filesystem; throws a PackageOptionError naming the option. */
 export function validatePackageOptions(options: PackageOptions): {
   maxLayers: number;
   compression: Compression;
 } {
   const maxLayers = options.maxLayers ?? DEFAULT_MAX_LAYERS;
   if (!Number.isInteger(maxLayers) || maxLayers < 1 || maxLayers > MAX_MAX_LAYERS) {
-    throw new InputError("max-layers", `got ${maxLayers}`, `a whole number from 1 to ${MAX_MAX_LAYERS}`);
+    throw new PackageOptionError(
+      "maxLayers",
+      `got ${maxLayers}`,
+      `a whole number from 1 to ${MAX_MAX_LAYERS}`,
+    );
   }
   const compression = options.compression ?? "gzip";
   if (compression !== "gzip" && compression !== "zstd") {
-    throw new InputError("compression", `got ${JSON.stringify(compression)}`, "gzip or zstd");
+    throw new PackageOptionError("compression", `got ${JSON.stringify(compression)}`, "gzip or zstd");
   }
   if (!Number.isInteger(options.sourceDateEpoch) || options.sourceDateEpoch < 0) {
-    throw new InputError(
-      "source-date-epoch",
+    throw new PackageOptionError(
+      "sourceDateEpoch",
       `got ${options.sourceDateEpoch}`,
       "whole seconds since 1970-01-01 (SOURCE_DATE_EPOCH), 0 or more",
     );
   }
   if (!isValidRefName(options.refName)) {
-    throw new InputError(
-      "ref-name",
+    throw new PackageOptionError(
+      "refName",
       `${JSON.stringify(options.refName)} is not a valid OCI layout ref name`,
       "letters and digits separated by - . _ : @ + -- or / (e.g. a version tag)",
     );
@@ -135,7 +140,7 @@ export function validatePackageOptions(options: PackageOptions): {
   ] as const) {
     for (const key of Object.keys(record ?? {})) {
       if (key.trim() === "" || /[\s=]/.test(key)) {
-        throw new InputError(
+        throw new PackageOptionError(
           what,
           `key ${JSON.stringify(key)} is empty or holds whitespace or '='`,
           "KEY=VALUE with a non-empty key",
@@ -256,7 +261,7 @@ export async function packageRootfs(options: PackageOptions): Promise<PackageRes
   const { rootfs, layout, logger } = options;
   const info = await stat(rootfs).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new InputError(
+    throw new PackageOptionError(
       "rootfs",
       `${rootfs} ${info ? "is not a directory" : "does not exist"}`,
       "the directory of a built root filesystem",
@@ -272,7 +277,7 @@ export async function packageRootfs(options: PackageOptions): Promise<PackageRes
     if (fromDpkg) platform = fromDpkg;
     else if (host) platform = { architecture: host };
     else
-      throw new InputError(
+      throw new PackageOptionError(
         "architecture",
         `the rootfs names none and the host's (${process.arch}) has no OCI name`,
         OCI_ARCHITECTURES.join(", "),

@@ -25,9 +25,19 @@ import { parseRegistryLogin } from "../registry-login";
 
 export const COMPRESSIONS = ["gzip", "zstd"] as const;
 
-/** Every input of actions/build-mkosi, parsed once: buildImage's options, with the action's defaults filled in. */
-export interface BuildMkosiInputs extends BuildImageOptions {
+/**
+ * Every input of actions/build-mkosi, parsed once: buildImage's options (with the action's defaults filled
+ * in) and the publish inputs.
+ */
+export interface BuildMkosiInputs extends Omit<BuildImageOptions, "package" | "title"> {
   cacheRefresh: CacheRefresh;
+  /** Where the image is pushed; it also names the image (its title label) and asks for packaging. */
+  image?: ImageReference;
+  tags: string[];
+  push: boolean;
+  registryUsername?: string;
+  registryPassword?: string;
+  /** Push the version tag even when the registry holds another image under it (default: refuse). */
   overwriteVersion: boolean;
   /** Packaging inputs given a value (bootable, max-layers, compression): mkosi's Format=oci ignores them. */
   explicitPackagingInputs: string[];

@@ -1,79 +1,61 @@
-import {
-  buildImage,
-  defaultImageVersion,
-  newBuildReport,
-  saveBuildCache,
-  type BuildCacheState,
-  type BuildImageResult,
-} from "@frostyard/mkosi";
-import {
-  coreLogger,
-  inputGetter,
-  readState,
-  run,
-  saveState,
-  setJsonOutput,
-  setOutput,
-  writeSummary,
-} from "..";
+import { buildImage, defaultImageVersion, newBuildReport } from "@frostyard/mkosi";
+import { repositoryName } from "@frostyard/oci";
+import { publishImage, registryClientFor, type PublishedImage } from "@frostyard/publish";
+import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
+import { withInputNames } from "../domain-errors";
+import { keepCacheStateForPost, saveCacheInPost } from "./cache-post";
 import { selectBuildCache } from "./cache-store";
-import { PACKAGE_REQUEST_ENV, rootAwarePackager, servePackageRequest } from "./package-as-root";
 import { parseInputs, secretValues } from "./inputs";
-import { cacheOutput, savedCacheMarkdown, summaryMarkdown } from "./report";
-
-const CACHE_STATE = "cacheState";
-
-/** Outputs as far as the build got: a failed push still names the packaged layout and its digest. */
-function setOutputs(result: BuildImageResult): void {
-  setOutput("rootfs", result.rootfs);
-  setOutput("mkosi-manifest", result.mkosiManifest);
-  setOutput("digest", result.digest ?? "");
-  setOutput("image", result.pushedImage ?? "");
-  setJsonOutput("tags", result.tags);
-  setOutput("oci-layout", result.ociLayout ?? "");
-  setJsonOutput("layers", result.layers);
-  setOutput("cache", cacheOutput(result.report.cache));
-}
+import { packageWorker, rootAwarePackager } from "./package-as-root";
+import { outputsOf, summaryMarkdown } from "./report";
 
 async function main(): Promise<void> {
   const logger = coreLogger;
   const inputs = parseInputs(inputGetter);
   for (const secret of secretValues(inputs)) logger.setSecret(secret);
-  const imageVersion = inputs.imageVersion ?? defaultImageVersion(new Date());
-  const report = newBuildReport(inputs, imageVersion);
-  setOutput("image-version", imageVersion);
+  const { image, tags, push, registryUsername, registryPassword, overwriteVersion, ...build } = inputs;
+  const imageVersion = build.imageVersion ?? defaultImageVersion(new Date());
+  const report = newBuildReport(build, imageVersion);
+  const allTags = [...new Set([imageVersion, ...tags])];
+  let pushed: PublishedImage | undefined;
   try {
-    await buildImage(
-      { ...inputs, imageVersion, workspace: process.env.GITHUB_WORKSPACE || process.cwd() },
-      {
-        logger,
-        cache: selectBuildCache(),
-        report,
-        packager: rootAwarePackager(logger),
-        onCacheState: (state) => saveState(CACHE_STATE, JSON.stringify(state)),
-        onProgress: setOutputs,
+    await withInputNames(
+      async () => {
+        await buildImage(
+          {
+            ...build,
+            imageVersion,
+            workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+            package: image !== undefined,
+            ...(image ? { title: repositoryName(image).split("/").pop() } : {}),
+          },
+          {
+            logger,
+            cache: selectBuildCache(),
+            report,
+            packager: rootAwarePackager(logger),
+            onCacheState: keepCacheStateForPost,
+          },
+        );
+        if (!push || !image || !report.ociLayout || !report.digest) return;
+        pushed = await publishImage({
+          client: registryClientFor({ registryUsername, registryPassword }, logger, image.registry),
+          layout: report.ociLayout,
+          digest: report.digest,
+          target: image,
+          version: imageVersion,
+          tags,
+          overwriteVersion,
+          logger,
+          timings: report.timings,
+        });
       },
+      (message) => (report.failed = message),
     );
   } finally {
-    await writeSummary(summaryMarkdown(report));
+    for (const [name, value] of Object.entries(outputsOf(report, allTags, pushed))) setOutput(name, value);
+    await writeSummary(summaryMarkdown(report, pushed));
   }
 }
 
-/** Saves mkosi's cache directory, also after a failed build. */
-async function post(): Promise<void> {
-  const raw = readState(CACHE_STATE);
-  if (!raw) return;
-  const state = JSON.parse(raw) as BuildCacheState;
-  let savedBytes: number | undefined;
-  const outcome = await saveBuildCache(state, {
-    logger: coreLogger,
-    cache: selectBuildCache(),
-    onSaved: (bytes) => (savedBytes = bytes),
-  });
-  // A blank line first: the main step's summary ends in a table, which would otherwise swallow this line.
-  await writeSummary(`\n${savedCacheMarkdown(state.key, outcome, savedBytes)}`);
-}
-
-const packageRequest = process.env[PACKAGE_REQUEST_ENV];
-if (packageRequest) await servePackageRequest(packageRequest);
-else await run(main, post);
+await run(main, saveCacheInPost, packageWorker);

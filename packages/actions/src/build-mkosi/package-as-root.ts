@@ -2,8 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { consoleLogger, execStreaming, type Logger } from "@frostyard/kit";
-import { withSudo, type BuildImageDeps, type PackageRequestOptions } from "@frostyard/mkosi";
+import { withSudo, type Packager, type PackageRequestOptions } from "@frostyard/mkosi";
 import { packageRootfs, type PackageResult } from "@frostyard/rootfs-oci";
+import type { WorkerRole } from "../run";
 
 /**
  * mkosi ran as root (sudo), so the rootfs holds files only root may read (/etc/shadow, /root, …). On a
@@ -72,8 +73,11 @@ export async function servePackageRequest(requestFile: string): Promise<void> {
   }
 }
 
+/** The bundle's worker role: the child started by packageInChild. */
+export const packageWorker: WorkerRole = { env: PACKAGE_REQUEST_ENV, serve: servePackageRequest };
+
 /** buildImage's packager for an action bundle: as root in a child process when mkosi ran under sudo. */
-export function rootAwarePackager(logger: Logger): NonNullable<BuildImageDeps["packager"]> {
+export function rootAwarePackager(logger: Logger): Packager {
   return (options, { sudo, scratch }) =>
     packagesInChild(sudo, process.getuid?.() ?? 0, process.env)
       ? packageInChild(options, scratch, sudo, logger)

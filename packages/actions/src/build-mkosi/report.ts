@@ -1,5 +1,6 @@
 import { formatBytes, heading, markdownTable } from "@frostyard/kit";
 import type { BuildReport, CacheReport } from "@frostyard/mkosi";
+import type { PublishedImage } from "@frostyard/publish";
 
 export { cacheOutcome, type BuildReport, type CacheReport, type LayerReport } from "@frostyard/mkosi";
 
@@ -17,7 +18,7 @@ function cacheLine(cache: CacheReport): string {
 }
 
 /** The job summary: what was built, sizes, the image, cache, free space and time per stage. */
-export function summaryMarkdown(report: BuildReport): string {
+export function summaryMarkdown(report: BuildReport, pushed?: PublishedImage): string {
   const parts: string[] = [heading(`build-mkosi ${report.failed ? "failed" : report.imageVersion}`)];
   if (report.failed) parts.push(`**Failed:** ${report.failed.split("\n")[0]}`);
   const facts: [string, string][] = [
@@ -34,14 +35,11 @@ export function summaryMarkdown(report: BuildReport): string {
     ]);
   }
   if (report.digest) facts.push(["digest", `\`${report.digest}\``]);
-  if (report.pushed) {
-    facts.push([
-      "pushed",
-      `\`${report.pushed.image}\` as ${report.pushed.tags.map((t) => `\`${t}\``).join(", ")}`,
-    ]);
+  if (pushed) {
+    facts.push(["pushed", `\`${pushed.image}\` as ${pushed.tags.map((t) => `\`${t}\``).join(", ")}`]);
     facts.push([
       "uploaded",
-      `${formatBytes(report.pushed.uploadedBytes)} (${report.pushed.skippedBlobs} blob(s) already there)`,
+      `${formatBytes(pushed.uploadedBytes)} (${pushed.skippedBlobs} blob(s) already there)`,
     ]);
   }
   if (report.ociLayout) facts.push(["OCI layout", `\`${report.ociLayout}\``]);
@@ -90,4 +88,26 @@ export function savedCacheMarkdown(
 export function cacheOutput(cache: CacheReport): "hit" | "partial" | "miss" | "off" {
   if (!cache.enabled) return "off";
   return cache.outcome ?? "miss";
+}
+
+/**
+ * The action's outputs as far as the run got: a failed push still names the packaged layout and its digest.
+ * `tags` are those the image is (to be) pushed under once packaged; the registry's after a push.
+ */
+export function outputsOf(
+  report: BuildReport,
+  tags: readonly string[],
+  pushed?: PublishedImage,
+): Record<string, string> {
+  return {
+    "image-version": report.imageVersion,
+    rootfs: report.rootfs ?? "",
+    "mkosi-manifest": report.mkosiManifest ?? "",
+    digest: pushed?.digest ?? report.digest ?? "",
+    image: pushed?.image ?? "",
+    tags: JSON.stringify(pushed?.tags ?? (report.digest ? tags : [])),
+    "oci-layout": report.ociLayout ?? "",
+    layers: JSON.stringify(report.layers ?? []),
+    cache: cacheOutput(report.cache),
+  };
 }

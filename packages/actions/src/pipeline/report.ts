@@ -5,7 +5,7 @@ import { summaryMarkdown as buildSummary } from "../build-mkosi/report";
 /** The action's outputs, all strings; empty where the pipeline did not get that far. */
 export function outputsOf(report: PipelineReport): Record<string, string> {
   const pushed = report.pushed;
-  const digest = pushed?.digest ?? report.built?.digest ?? "";
+  const digest = pushed?.digest ?? report.build.digest ?? "";
   const image = !pushed
     ? ""
     : pushed.registryLayout
@@ -16,9 +16,9 @@ export function outputsOf(report: PipelineReport): Record<string, string> {
     digest,
     image,
     "image-version": report.imageVersion,
-    "oci-layout": report.built?.ociLayout ?? "",
+    "oci-layout": report.build.ociLayout ?? "",
     "registry-layout": pushed?.registryLayout ?? "",
-    rootfs: report.built?.rootfs ?? "",
+    rootfs: report.build.rootfs ?? "",
     tags: JSON.stringify(pushed?.tags ?? []),
     signature: signature
       ? `${signature.reference}@${signature.digest}`.replace(/@(sha256:[0-9a-f]{64})@\1$/, "@$1")
@@ -35,7 +35,7 @@ export function summaryMarkdown(report: PipelineReport): string {
   const parts = [heading(`frostyard pipeline ${report.failed ? "failed" : report.imageVersion}`)];
   if (report.failed) parts.push(`**Failed:** ${report.failed.message.split("\n")[0]}`);
   const facts: [string, string][] = [["image version", report.imageVersion]];
-  if (report.built?.digest) facts.push(["digest", `\`${report.built.digest}\``]);
+  if (report.build.digest) facts.push(["digest", `\`${report.build.digest}\``]);
   if (report.lint) {
     facts.push([
       "lint",

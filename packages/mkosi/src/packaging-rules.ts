@@ -1,6 +1,5 @@
 import { InputError } from "@frostyard/kit";
 import { standardLabels } from "@frostyard/rootfs-oci";
-import { isFloatingTag } from "./image-version";
 
 /** What the run knows about where the image comes from; empty values are left out. */
 export interface ImageOrigin {
@@ -56,11 +55,6 @@ export function standardImageMetadata(origin: ImageOrigin): Record<string, strin
   });
 }
 
-/** The extra tags that move from image to image: pushed by explicit choice, but they move before signing. */
-export function floatingTags(tags: readonly string[]): string[] {
-  return tags.filter(isFloatingTag);
-}
-
 /** What a Format=oci build is given that mkosi's own layout ignores. */
 export interface OciFormatInputs {
   ociLayout?: string;
@@ -88,25 +82,5 @@ export function assertNoInputsIgnoredByOciFormat(inputs: OciFormatInputs): void 
     ignored.join(", "),
     `${ignored.length === 1 ? "is" : "are"} set, but the project builds Format=oci: mkosi writes the OCI layout itself and build-mkosi pushes it as it is, so ${ignored.length === 1 ? "it would be" : "they would be"} ignored`,
     "Format=directory to have build-mkosi package the image with these, or mkosi's own settings (OciLabels=, OciAnnotations=) with these inputs left empty",
-  );
-}
-
-/**
- * The version tag is immutable: pushing it again is fine when the registry holds the same manifest,
- * refused when it holds another one, unless `overwrite` says otherwise.
- */
-export function versionTagAction(
-  reference: string,
-  existing: string | undefined,
-  packaged: string,
-  overwrite: boolean,
-): "push" | "same" | "overwrite" {
-  if (existing === undefined) return "push";
-  if (existing === packaged) return "same";
-  if (overwrite) return "overwrite";
-  throw new InputError(
-    "image-version",
-    `${reference} already exists as ${existing}; this build is ${packaged}, and a version tag is immutable`,
-    "a new image version (the default is UTC %Y%m%d%H%M%S), or overwrite-version: true to move it on purpose",
   );
 }

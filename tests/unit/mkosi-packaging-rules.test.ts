@@ -1,14 +1,13 @@
 import { describe, expect, test } from "vitest";
 import {
   assertNoInputsIgnoredByOciFormat,
-  floatingTags,
   inputsIgnoredByOciFormat,
   publishableRemote,
   standardImageMetadata,
   validateImageVersion,
-  versionTagAction,
   type OciFormatInputs,
 } from "@frostyard/mkosi";
+import { floatingTags } from "@frostyard/publish";
 
 const A = `sha256:${"a".repeat(64)}`;
 const B = `sha256:${"b".repeat(64)}`;
@@ -39,23 +38,6 @@ describe("floating tags", () => {
     ],
   ])("extra tags %j: floating ones %j", (tags, floating) => {
     expect(floatingTags(tags)).toEqual(floating);
-  });
-});
-
-describe("version tag immutability", () => {
-  test.each<[string | undefined, string, boolean, string]>([
-    [undefined, A, false, "push"],
-    [A, A, false, "same"],
-    [A, A, true, "same"],
-    [B, A, true, "overwrite"],
-  ])("registry holds %s, packaged %s, overwrite %s → %s", (existing, packaged, overwrite, action) => {
-    expect(versionTagAction("r.example/os:1.0", existing, packaged, overwrite)).toBe(action);
-  });
-
-  test("another digest under the version tag is refused naming both", () => {
-    expect(() => versionTagAction("r.example/os:1.0", B, A, false)).toThrow(
-      `input 'image-version': r.example/os:1.0 already exists as ${B}; this build is ${A}, and a version tag is immutable; expected a new image version`,
-    );
   });
 });
 

@@ -1,0 +1,31 @@
+import { InputError } from "@frostyard/kit";
+import { installMkosi } from "../install";
+import { mkosiVersion } from "../run";
+import { assertSupportedVersion } from "../version";
+import type { BuildContext } from "./context";
+import { onPath } from "./host";
+
+/** Install: a pinned, checksummed source tree through the tool cache, or the mkosi on PATH; its version checked. */
+export async function installStep(context: BuildContext): Promise<{ command: string }> {
+  const { options, logger, env, report } = context;
+  const command = await report.timings.time("install mkosi", async () => {
+    if (options.mkosi.kind === "system") {
+      const found = onPath("mkosi", env);
+      if (!found) {
+        throw new InputError(
+          "mkosi-ref",
+          "is 'system' but mkosi is not on PATH",
+          "a 40-hex systemd/mkosi commit with mkosi-sha256, or an mkosi on PATH",
+        );
+      }
+      return found;
+    }
+    const toolCache = context.toolCache ? { toolCache: context.toolCache } : {};
+    return (await installMkosi(options.mkosi, { logger, ...toolCache })).path;
+  });
+  const version = await mkosiVersion({ command, sudo: false, variables: [], extraEnv: {}, env, logger });
+  report.mkosiVersion = version.text;
+  logger.info(`mkosi ${version.text} (${command})`);
+  assertSupportedVersion(version, `mkosi at ${command}`);
+  return { command };
+}

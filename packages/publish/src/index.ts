@@ -1,0 +1,4 @@
+export * from "./credentials";
+export * from "./floating-tags";
+export * from "./publish-image";
+export * from "./version-tag";
