@@ -23,3 +23,15 @@ export {
   StepOutputProcessor,
 } from "./workflow-commands";
 export type { Annotation, AnnotationLevel, WorkflowCommand } from "./workflow-commands";
+export { startHostedServices, describeHostedStore } from "./hosted-services";
+export type { HostedServices, HostedServicesOptions } from "./hosted-services";
+export { HostedStore, StoreConflict, StoreNotFound } from "./hosted-store";
+export type { Artifact, CacheEntry, StoreSnapshot } from "./hosted-store";
+export { makeRuntimeToken, verifyRuntimeToken, RuntimeTokenError } from "./runtime-token";
+export type { RunIds } from "./runtime-token";
+export { blobSasStringToSign, signedBlobUrl, accountSasQuery, sasTime, SAS_VERSION } from "./azure-sas";
+export type { StorageAccount } from "./azure-sas";
+export { startBlobStorage, azuriteEntry } from "./azurite";
+export type { BlobStorage } from "./azurite";
+export { startResultsService, resultsHandlers, TwirpError } from "./results-service";
+export type { ResultsService, ServedRequest } from "./results-service";
