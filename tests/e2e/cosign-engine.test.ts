@@ -71,10 +71,10 @@ describe.skipIf(missingTools("docker-registry", "htpasswd", ...IMAGE_TOOLS))(
     /** Prepares what the stand-in pushes for `digest`: the .sig image our own code builds for the same key. */
     async function prepare(record: string, digest: string, fail?: string) {
       const repo = parseReference(`${registry.host}/acme/os`);
-      const signature = createLegacySignature({
+      const signature = await createLegacySignature({
         repository: repo,
         manifestDigest: digest,
-        privateKey: key.privateKey,
+        signer: key.privateKey,
         annotations: { run: "42" },
       });
       const image = buildSignatureManifest(undefined, signature);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Logger } from "@frostyard/kit";
 import {
+  createLegacySignature,
   fetchLegacySignatures,
   generateCosignKeyPair,
   keySigner,
@@ -117,6 +118,37 @@ describe.skipIf(missingTools("docker-registry", ...IMAGE_TOOLS))("signImages aga
     const lastVerify = lines.findLastIndex((l) => l.startsWith("verify "));
     expect(lastVerify).toBeGreaterThan(-1);
     expect(firstPromote).toBeGreaterThan(lastVerify);
+  });
+
+  test("signImages pushes the layer createLegacySignature makes for the same image and signer", async () => {
+    const digest = await pushTestImage(registry.host, "acme/layer:1", { content: "layer" });
+    const repo = parseReference(`${registry.host}/acme/layer`);
+    const fixed = { signatureB64: "", certificate: "CERT", chain: "CHAIN", bundle: '{"b":1}' };
+    const signer: ImageSigner = {
+      ...keySigner(ours),
+      legacy: async (payload) => ({
+        ...fixed,
+        signatureB64: (await keySigner(ours).legacy(payload)).signatureB64,
+      }),
+    };
+    const report = await signImages({
+      ...request([`${registry.host}/acme/layer:1`], signer, []),
+      annotations: { run: "9" },
+    });
+    expect(report.verified).toBe(true);
+    const made = await createLegacySignature({
+      repository: repo,
+      manifestDigest: digest,
+      annotations: { run: "9" },
+      signer: signer.legacy,
+    });
+    const [pushed] = await fetchLegacySignatures(client, repo, digest);
+    expect(Buffer.from(pushed!.payload).equals(made.payload)).toBe(true);
+    expect(pushed!.annotations).toMatchObject({
+      "dev.sigstore.cosign/certificate": "CERT",
+      "dev.sigstore.cosign/chain": "CHAIN",
+      "dev.sigstore.cosign/bundle": '{"b":1}',
+    });
   });
 
   test("verifyInRegistry: an unsigned digest and a missing bundle each fail with the host's words", async () => {

@@ -107,18 +107,18 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", ...IMAGE
     }
 
     /** A fresh signature of the test image by our key (ECDSA: different bytes every time). */
-    function ourSignature(): { payload: Buffer; signatureB64: string } {
-      const { payload, signatureB64 } = createLegacySignature({
+    async function ourSignature(): Promise<{ payload: Buffer; signatureB64: string }> {
+      const { payload, signatureB64 } = await createLegacySignature({
         repository: repo,
         manifestDigest: imageDigest,
-        privateKey: ours.privateKey,
+        signer: ours.privateKey,
       });
       return { payload, signatureB64 };
     }
 
     /** What the sign step will do through RegistryClient: payload and config blobs, then the .sig manifest. */
     async function pushOurSignature(existing: ImageManifest | undefined): Promise<ImageManifest> {
-      const signature = ourSignature();
+      const signature = await ourSignature();
       const image = buildSignatureManifest(existing, signature, { publicKey: ours.publicKey });
       await client.uploadBlob(repo, image.manifest.layers.at(-1)!.digest, signature.payload);
       await client.uploadBlob(repo, image.manifest.config.digest, image.config);
@@ -211,7 +211,7 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", ...IMAGE
       expect(bySigner.outcomes.map((o) => (o.ok ? "ok" : o.reason))).toEqual(["bad-signature", "ok"]);
 
       // Adding ours again is a duplicate by cosign's rule: nothing to push.
-      const again = buildSignatureManifest(manifest, ourSignature(), { publicKey: ours.publicKey });
+      const again = buildSignatureManifest(manifest, await ourSignature(), { publicKey: ours.publicKey });
       expect(again.added).toBe(false);
 
       const hostWithSigner = await hostPull(await policy("signer", join(dir, "signer.pub")));

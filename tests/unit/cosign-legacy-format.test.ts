@@ -78,15 +78,15 @@ describe("the .sig image cosign v2 writes (oci-sig-tag-legacy)", () => {
   });
 });
 
-describe("adding signatures keeps the ones already there", () => {
-  const signer = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-  const second = createLegacySignature({
-    repository: "localhost:15381/tobby/fixture",
-    manifestDigest: "sha256:f20c43161d73848408ef247f0ec7111b19fe58ffebc0cbcaa0d2c8bda4967268",
-    annotations: { run: "42" },
-    privateKey: signer.privateKey,
-  });
+const signer = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+const second = await createLegacySignature({
+  repository: "localhost:15381/tobby/fixture",
+  manifestDigest: "sha256:f20c43161d73848408ef247f0ec7111b19fe58ffebc0cbcaa0d2c8bda4967268",
+  annotations: { run: "42" },
+  signer: signer.privateKey,
+});
 
+describe("adding signatures keeps the ones already there", () => {
   test("a new signature is appended after the existing layer; config lists both", () => {
     const built = buildSignatureManifest(fixture, {
       payload: second.payload,

@@ -110,11 +110,11 @@ describe("the real cosign signature in oci-sig-tag-legacy", () => {
 describe("createLegacySignature", () => {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
 
-  test("signs what cosign signs, and the signature verifies", () => {
-    const signature = createLegacySignature({
+  test("signs what cosign signs, and the signature verifies", async () => {
+    const signature = await createLegacySignature({
       repository: "ghcr.io/acme/os:1.0",
       manifestDigest: LEGACY_DIGEST,
-      privateKey,
+      signer: privateKey,
     });
     expect(signature.dockerReference).toBe("ghcr.io/acme/os");
     expect(signature.payload.toString()).toBe(
@@ -134,21 +134,55 @@ describe("createLegacySignature", () => {
     expect(outcome.ok).toBe(true);
   });
 
-  test("annotations land in optional; an empty set gives null as cosign does", () => {
-    const withAnnotations = createLegacySignature({
+  test("annotations land in optional; an empty set gives null as cosign does", async () => {
+    const withAnnotations = await createLegacySignature({
       repository: "ghcr.io/acme/os",
       manifestDigest: LEGACY_DIGEST,
-      privateKey,
+      signer: privateKey,
       annotations: { sha: "abc", ref: "main" },
     });
     expect(withAnnotations.payload.toString()).toContain('"optional":{"ref":"main","sha":"abc"}');
-    const empty = createLegacySignature({
+    const empty = await createLegacySignature({
       repository: "ghcr.io/acme/os",
       manifestDigest: LEGACY_DIGEST,
-      privateKey,
+      signer: privateKey,
       annotations: {},
     });
     expect(empty.payload.toString()).toContain('"optional":null');
+  });
+
+  // The sign step makes every legacy signature through this function, keyless ones included.
+  test("a keyless layer signer: its certificate, chain and Rekor entry travel with the payload it signed", async () => {
+    const seen: Buffer[] = [];
+    const signature = await createLegacySignature({
+      repository: "ghcr.io/acme/os:1",
+      manifestDigest: LEGACY_DIGEST,
+      annotations: { run: "7" },
+      signer: async (payload) => {
+        seen.push(payload);
+        return {
+          signatureB64: signPayload(payload, privateKey),
+          certificate: "CERT",
+          chain: "CHAIN",
+          bundle: "{}",
+        };
+      },
+    });
+    expect(seen).toEqual([signature.payload]);
+    expect(signature).toMatchObject({
+      certificate: "CERT",
+      chain: "CHAIN",
+      bundle: "{}",
+      dockerReference: "ghcr.io/acme/os",
+    });
+    expect(signature.payload.toString()).toContain('"optional":{"run":"7"}');
+    const outcome = verifyLegacySignature({
+      payload: signature.payload,
+      signatureB64: signature.signatureB64,
+      publicKey,
+      expected: { manifestDigest: LEGACY_DIGEST, repository: "ghcr.io/acme/os" },
+    });
+    expect(outcome.ok).toBe(true);
   });
 
   test("a signed payload that is malformed fails after the signature check", () => {

@@ -3,11 +3,8 @@ import { formatReference, withTag, type RegistryClient } from "@frostyard/oci";
 import { SIGSTORE_BUNDLE_V03_MEDIA_TYPE } from "./constants";
 import { signatureTag } from "./legacy-format";
 import type { Logger } from "@frostyard/kit";
-import { cosignDockerReference } from "./identity";
 import { createKeyBundle } from "./key-bundle";
 import type { CosignPrivateKey } from "./keys";
-import type { NewSignatureLayer } from "./legacy-format";
-import { simpleSigningPayload } from "./payload";
 import { promoteTags } from "./promote";
 import {
   pushBundleSignature,
@@ -24,7 +21,7 @@ import {
   type SignatureFormat,
   type SignatureVerifier,
 } from "./registry-verify";
-import { signPayload } from "./sign";
+import { createLegacySignature, keyLayerSigner, type LegacyLayerSigner } from "./sign";
 
 /** Who signs, as the summary names it. */
 export type SignerIdentity =
@@ -39,7 +36,7 @@ export interface ImageSigner {
   /** The key duplicates are judged with (cosign's rule); keyless signers have none. */
   publicKey?: KeyObject;
   /** The `.sig` layer annotations for one simple-signing payload (signature, and certificate/chain/bundle keyless). */
-  legacy(payload: Buffer): Promise<Omit<NewSignatureLayer, "payload">>;
+  legacy: LegacyLayerSigner;
   /** A sigstore bundle for one manifest digest. */
   bundle(manifestDigest: string, annotations: Record<string, string>): Promise<Buffer>;
   verifier(): SignatureVerifier;
@@ -50,7 +47,7 @@ export function keySigner(key: CosignPrivateKey): ImageSigner {
   return {
     identity: () => ({ kind: "key", fingerprint: key.fingerprint }),
     publicKey: key.publicKey,
-    legacy: async (payload) => ({ signatureB64: signPayload(payload, key.privateKey) }),
+    legacy: keyLayerSigner(key.privateKey),
     bundle: async (manifestDigest, annotations) =>
       createKeyBundle({ manifestDigest, privateKey: key.privateKey, publicKey: key.publicKey, annotations }),
     verifier: () => keyVerifier(key.publicKey),
@@ -183,12 +180,12 @@ export async function signImages(request: SignImagesRequest): Promise<SignImages
       const signatures: PushedSignature[] = [];
       const where = `${formatReference({ ...target.repository, digest })}`;
       if (format !== "bundle") {
-        const payload = simpleSigningPayload({
-          dockerReference: cosignDockerReference(target.repository),
+        const layer = await createLegacySignature({
+          repository: target.repository,
           manifestDigest: digest,
-          annotations: Object.keys(request.annotations).length > 0 ? request.annotations : null,
+          annotations: request.annotations,
+          signer: (payload) => signer.legacy(payload),
         });
-        const layer = { payload, ...(await signer.legacy(payload)) };
         const pushed = await pushLegacySignature(client, target.repository, digest, layer, {
           ...(signer.publicKey ? { publicKey: signer.publicKey } : {}),
         }).catch((error: unknown) => {

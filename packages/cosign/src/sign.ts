@@ -1,6 +1,7 @@
 import { sign, type KeyObject } from "node:crypto";
 import type { RepositoryRef } from "@frostyard/oci";
 import { cosignDockerReference } from "./identity";
+import type { NewSignatureLayer } from "./legacy-format";
 import { simpleSigningPayload } from "./payload";
 import { assertP256 } from "./public-key";
 
@@ -10,6 +11,17 @@ export function signPayload(payload: Uint8Array, privateKey: KeyObject): string 
   return sign("sha256", payload, { key: privateKey, dsaEncoding: "der" }).toString("base64");
 }
 
+/**
+ * What a `.sig` layer carries besides its payload, made for one payload: a key's signature, or (keyless)
+ * the signature with its Fulcio certificate, chain and Rekor entry.
+ */
+export type LegacyLayerSigner = (payload: Buffer) => Promise<Omit<NewSignatureLayer, "payload">>;
+
+/** The layer signer of a cosign key: `cosign sign --key`. */
+export function keyLayerSigner(privateKey: KeyObject): LegacyLayerSigner {
+  return async (payload) => ({ signatureB64: signPayload(payload, privateKey) });
+}
+
 export interface LegacySignatureRequest {
   /** The image repository (`ghcr.io/acme/os`, any tag or digest is dropped), as cosign signs it. */
   repository: string | RepositoryRef;
@@ -17,18 +29,22 @@ export interface LegacySignatureRequest {
   manifestDigest: string;
   /** `-a key=value` annotations; none gives `"optional":null`. */
   annotations?: Record<string, string>;
-  privateKey: KeyObject;
+  /** A P-256 private key, or any signer's layer signer (keyless: certificate and Rekor entry too). */
+  signer: KeyObject | LegacyLayerSigner;
 }
 
-export interface LegacySignature {
+export interface LegacySignature extends NewSignatureLayer {
   /** The simple-signing payload: the `.sig` layer's blob. */
   payload: Buffer;
-  signatureB64: string;
   dockerReference: string;
 }
 
-/** A key-based cosign signature of one manifest digest, in the form `cosign sign --key` makes it. */
-export function createLegacySignature(request: LegacySignatureRequest): LegacySignature {
+/**
+ * A cosign signature of one manifest digest in the legacy `.sig` form, as `cosign sign` makes it: the
+ * simple-signing payload and what the signer adds to its layer. The sign step makes every legacy
+ * signature here.
+ */
+export async function createLegacySignature(request: LegacySignatureRequest): Promise<LegacySignature> {
   const dockerReference = cosignDockerReference(request.repository);
   const annotations =
     request.annotations && Object.keys(request.annotations).length > 0 ? request.annotations : null;
@@ -37,5 +53,6 @@ export function createLegacySignature(request: LegacySignatureRequest): LegacySi
     manifestDigest: request.manifestDigest,
     annotations,
   });
-  return { payload, signatureB64: signPayload(payload, request.privateKey), dockerReference };
+  const signer = typeof request.signer === "function" ? request.signer : keyLayerSigner(request.signer);
+  return { ...(await signer(payload)), payload, dockerReference };
 }
