@@ -768,7 +768,7 @@ describe.skipIf(missingTools("docker-registry", "htpasswd", "openssl", ...IMAGE_
         expect(logger.lines.filter((l) => l.startsWith("warning:"))).toHaveLength(2);
         expect(logger.lines[0]).toMatch(
           new RegExp(
-            `^warning: HEAD ${proxy.host}/acme/app failed \\(attempt 1\\): HEAD http://${proxy.host}/v2/acme/app/manifests/v1 failed with HTTP 503; retrying in \\d+ ms$`,
+            `^warning: HEAD manifest ${proxy.host}/acme/app:v1 failed \\(attempt 1\\): HEAD http://${proxy.host}/v2/acme/app/manifests/v1 failed with HTTP 503; retrying in \\d+ ms$`,
           ),
         );
       } finally {

@@ -45,8 +45,12 @@ export interface RegistryClientOptions {
   fetch?: FetchLike;
   retry?: RetryOptions;
   userAgent?: string;
-  /** Per-request timeout for manifest, tag and token requests; default 60 s. Blob transfers have none. */
+  /**
+   * Longest silence on a connection and the deadline of manifest, tag and token requests; default 60 s.
+   * Blob transfers get this plus their size at `minBytesPerSecond` (default 64 KiB/s).
+   */
   timeoutMs?: number;
+  minBytesPerSecond?: number;
   /** Clock for token expiry; injectable for tests. */
   now?: () => number;
 }
@@ -138,6 +142,7 @@ export class RegistryClient {
   async headManifest(ref: ImageReference): Promise<ManifestHead | undefined> {
     const response = await this.transport.send({
       method: "HEAD",
+      what: `HEAD manifest ${formatReference(ref)}`,
       scope: scope(ref, PULL),
       path: v2(ref, `manifests/${manifestReference(ref)}`),
       headers: { Accept: MANIFEST_ACCEPT },
@@ -169,28 +174,31 @@ export class RegistryClient {
    */
   async getManifest(ref: ImageReference): Promise<FetchedManifest | undefined> {
     const what = formatReference(ref);
-    const response = await this.transport.send({
-      method: "GET",
-      scope: scope(ref, PULL),
-      path: v2(ref, `manifests/${manifestReference(ref)}`),
-      headers: { Accept: MANIFEST_ACCEPT },
-      accept: [200, 404],
-    });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, `manifest of ${what}`);
-    const headerDigest = response.headers.get("docker-content-digest") ?? undefined;
+    const got = await this.transport.request(
+      {
+        method: "GET",
+        what: `GET manifest ${what}`,
+        scope: scope(ref, PULL),
+        path: v2(ref, `manifests/${manifestReference(ref)}`),
+        headers: { Accept: MANIFEST_ACCEPT },
+        accept: [200, 404],
+      },
+      async (response) =>
+        response.status === 404
+          ? undefined
+          : {
+              bytes: await readLimited(response, MAX_MANIFEST_BYTES, `manifest of ${what}`),
+              headerDigest: response.headers.get("docker-content-digest") ?? undefined,
+              contentType: response.headers.get("content-type"),
+            },
+    );
+    if (!got) return undefined;
+    const { bytes, headerDigest } = got;
     const expected = ref.digest ?? headerDigest;
     const digest = expected ? digestLike(expected, bytes) : sha256Digest(bytes);
     if (expected && digest !== expected)
       throw new DigestMismatchError(`manifest of ${what}`, expected, digest);
-    const { mediaType, manifest } = parseManifest(
-      bytes,
-      response.headers.get("content-type"),
-      `manifest of ${what}`,
-    );
+    const { mediaType, manifest } = parseManifest(bytes, got.contentType, `manifest of ${what}`);
     return { digest, mediaType, size: bytes.length, bytes, manifest };
   }
 
@@ -211,13 +219,14 @@ export class RegistryClient {
     parseManifest(bytes, mediaType, `manifest for ${what}`);
     const response = await this.transport.send({
       method: "PUT",
+      what: `PUT manifest ${ref.tag ? `${repositoryName(ref)}:${ref.tag}` : `${repositoryName(ref)}@${digest}`}`,
       scope: scope(ref, PUSH),
       path: v2(ref, `manifests/${ref.tag ?? digest}`),
       headers: { "Content-Type": mediaType },
       body: bytes,
+      size: bytes.length,
       accept: [200, 201],
     });
-    await response.body?.cancel();
     const answered = response.headers.get("docker-content-digest");
     if (answered && answered !== digest)
       throw new DigestMismatchError(`registry's digest for ${what}`, digest, answered);
@@ -230,11 +239,11 @@ export class RegistryClient {
     assertDigest(digest);
     const response = await this.transport.send({
       method: "DELETE",
+      what: `DELETE manifest ${repositoryName(repo)}@${digest}`,
       scope: scope(repo, ["delete"]),
       path: v2(repo, `manifests/${digest}`),
       accept: [202, 404],
     });
-    await response.body?.cancel();
     return response.status === 202;
   }
 
@@ -248,19 +257,25 @@ export class RegistryClient {
     while (path !== undefined) {
       if (seen.has(path)) throw new Error(`${repositoryName(repo)}: tag list pagination loops at ${path}`);
       seen.add(path);
-      const response = await this.transport.send({
-        method: "GET",
-        scope: scope(repo, PULL),
-        path,
-        accept: [200, 404],
-      });
-      if (response.status === 404) {
-        await response.body?.cancel();
-        return tags;
-      }
-      const page = (await response.json()) as { tags?: string[] | null };
-      tags.push(...(page.tags ?? []));
-      path = parseLinkNext(response.headers.get("link"), this.transport.baseUrl(repo.registry));
+      const page = await this.transport.request(
+        {
+          method: "GET",
+          what: `GET tags of ${repositoryName(repo)}`,
+          scope: scope(repo, PULL),
+          path,
+          accept: [200, 404],
+        },
+        async (response) =>
+          response.status === 404
+            ? undefined
+            : {
+                body: (await response.json()) as { tags?: string[] | null },
+                link: response.headers.get("link"),
+              },
+      );
+      if (!page) return tags;
+      tags.push(...(page.body.tags ?? []));
+      path = parseLinkNext(page.link, this.transport.baseUrl(repo.registry));
     }
     return tags;
   }
@@ -271,6 +286,7 @@ export class RegistryClient {
     assertDigest(digest);
     const response = await this.transport.send({
       method: "HEAD",
+      what: `HEAD blob ${digest} in ${repositoryName(repo)}`,
       scope: scope(repo, PULL),
       path: v2(repo, `blobs/${digest}`),
       accept: [200, 404],
@@ -298,13 +314,13 @@ export class RegistryClient {
     const extra = mountFrom ? [`repository:${mountFrom}:pull`] : undefined;
     const response = await this.transport.send({
       method: "POST",
+      what: `POST upload of ${digest} to ${repositoryName(repo)}`,
       scope: scope(repo, PUSH, extra),
       path: v2(repo, `blobs/uploads/${query}`),
       headers: { "Content-Length": "0" },
       accept: mountFrom ? [201, 202] : [202],
       retry: false,
     });
-    await response.body?.cancel();
     if (response.status === 201) return { mounted: true };
     const location = response.headers.get("location");
     if (!location)
@@ -364,19 +380,20 @@ export class RegistryClient {
     try {
       const response = await this.transport.send({
         method: "PUT",
+        what: `PUT blob ${digest} to ${repositoryName(repo)}`,
         scope: scope(repo, PUSH),
         path: url.toString(),
         headers: { "Content-Type": "application/octet-stream", "Content-Length": String(size) },
         body: Buffer.isBuffer(source) ? source : () => hashing(iterateSource(source), hash, counter),
+        size,
         accept: [201],
-        timeoutMs: null,
         retry: false,
       });
-      await response.body?.cancel();
       this.checkUploadedDigest(repo, digest, response);
     } catch (error) {
-      // The registry's DIGEST_INVALID says less than what we hashed on the way out.
-      if (!Buffer.isBuffer(source) && counter.bytes > 0) {
+      // The registry's DIGEST_INVALID says less than what we hashed on the way out, but only once the
+      // whole source went out: a connection cut midway leaves a prefix, whose hash proves nothing.
+      if (!Buffer.isBuffer(source) && counter.bytes >= size) {
         const actual = `${algorithm}:${hash.copy().digest("hex")}`;
         if (actual !== digest)
           throw new DigestMismatchError(`blob for ${repositoryName(repo)}`, digest, actual);
@@ -400,6 +417,7 @@ export class RegistryClient {
       hash.update(chunk);
       const response = await this.transport.send({
         method: "PATCH",
+        what: `PATCH blob ${digest} to ${repositoryName(repo)} at byte ${offset}`,
         scope: scope(repo, PUSH),
         path: this.transport.resolveUrl(repo.registry, next).toString(),
         headers: {
@@ -408,11 +426,10 @@ export class RegistryClient {
           "Content-Length": String(chunk.length),
         },
         body: chunk,
+        size: chunk.length,
         accept: [202],
-        timeoutMs: null,
         retry: false,
       });
-      await response.body?.cancel();
       offset += chunk.length;
       const end = parseUploadRange(response.headers.get("range"));
       if (end !== undefined && end !== offset - 1) {
@@ -433,13 +450,13 @@ export class RegistryClient {
     url.searchParams.set("digest", digest);
     const response = await this.transport.send({
       method: "PUT",
+      what: `PUT blob ${digest} to ${repositoryName(repo)} (end of upload)`,
       scope: scope(repo, PUSH),
       path: url.toString(),
       headers: { "Content-Length": "0" },
       accept: [201],
       retry: false,
     });
-    await response.body?.cancel();
     this.checkUploadedDigest(repo, digest, response);
   }
 
@@ -457,8 +474,7 @@ export class RegistryClient {
   /** A blob's bytes, checked against its digest. */
   async getBlob(repo: RepositoryRef, digest: string): Promise<Buffer> {
     assertDigest(digest);
-    return this.transport.withRetry(`GET blob ${digest}`, async () => {
-      const response = await this.blobResponse(repo, digest);
+    return this.readBlob(repo, digest, async (response) => {
       const bytes = Buffer.from(await response.arrayBuffer());
       const actual = digestLike(digest, bytes);
       if (actual !== digest) throw new DigestMismatchError(`blob of ${repositoryName(repo)}`, digest, actual);
@@ -476,8 +492,7 @@ export class RegistryClient {
   ): Promise<{ digest: string; size: number }> {
     assertDigest(digest);
     const partial = `${path}.partial`;
-    return this.transport.withRetry(`GET blob ${digest}`, async () => {
-      const response = await this.blobResponse(repo, digest);
+    return this.readBlob(repo, digest, async (response) => {
       const { hash, algorithm } = hasherFor(digest);
       const counter = { bytes: 0 };
       try {
@@ -496,20 +511,25 @@ export class RegistryClient {
     });
   }
 
-  private async blobResponse(repo: RepositoryRef, digest: string): Promise<Response> {
-    const response = await this.transport.send({
-      method: "GET",
-      scope: scope(repo, PULL),
-      path: v2(repo, `blobs/${digest}`),
-      accept: [200, 404],
-      timeoutMs: null,
-      retry: false,
-    });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      throw new Error(`blob ${digest} not found in ${repositoryName(repo)}`);
-    }
-    return response;
+  /** GETs a blob and reads its body with `read`, both in one retried attempt (its timeout fits the Content-Length). */
+  private readBlob<T>(
+    repo: RepositoryRef,
+    digest: string,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    return this.transport.request(
+      {
+        method: "GET",
+        what: `GET blob ${digest} from ${repositoryName(repo)}`,
+        scope: scope(repo, PULL),
+        path: v2(repo, `blobs/${digest}`),
+        accept: [200, 404],
+      },
+      async (response) => {
+        if (response.status === 404) throw new Error(`blob ${digest} not found in ${repositoryName(repo)}`);
+        return read(response);
+      },
+    );
   }
 
   // ---- referrers -------------------------------------------------------------------------------
@@ -529,31 +549,37 @@ export class RegistryClient {
     const descriptors: Descriptor[] = [];
     let filtered = false;
     while (path !== undefined) {
-      const response: Response = await this.transport.send({
-        method: "GET",
-        scope: scope(repo, PULL),
-        path,
-        headers: { Accept: OCI_IMAGE_INDEX },
-        accept: [200, 404],
-      });
-      if (response.status === 404) {
-        await response.body?.cancel();
+      const page = await this.transport.request(
+        {
+          method: "GET",
+          what: `GET referrers of ${repositoryName(repo)}@${subjectDigest}`,
+          scope: scope(repo, PULL),
+          path,
+          headers: { Accept: OCI_IMAGE_INDEX },
+          accept: [200, 404],
+        },
+        async (response) =>
+          response.status === 404
+            ? undefined
+            : {
+                bytes: await readLimited(response, MAX_MANIFEST_BYTES, `referrers of ${subjectDigest}`),
+                contentType: response.headers.get("content-type"),
+                filters: response.headers.get("oci-filters-applied"),
+                link: response.headers.get("link"),
+              },
+      );
+      if (!page) {
         if (descriptors.length > 0) break;
         return this.listReferrersByTag(repo, subjectDigest, artifactType);
       }
-      const bytes = await readLimited(response, MAX_MANIFEST_BYTES, `referrers of ${subjectDigest}`);
-      const { manifest } = parseManifest(
-        bytes,
-        response.headers.get("content-type"),
-        `referrers of ${subjectDigest}`,
-      );
+      const { manifest } = parseManifest(page.bytes, page.contentType, `referrers of ${subjectDigest}`);
       if (!isIndex(manifest))
         throw new ManifestError(
           `referrers of ${subjectDigest}: the registry answered with something that is not an image index`,
         );
       descriptors.push(...manifest.manifests);
-      filtered ||= /\bartifactType\b/.test(response.headers.get("oci-filters-applied") ?? "");
-      path = parseLinkNext(response.headers.get("link"), this.transport.baseUrl(repo.registry));
+      filtered ||= /\bartifactType\b/.test(page.filters ?? "");
+      path = parseLinkNext(page.link, this.transport.baseUrl(repo.registry));
     }
     return {
       descriptors: filtered ? descriptors : filterByArtifactType(descriptors, artifactType),

@@ -72,3 +72,37 @@ export class LayoutRegistryError extends Error {
     this.accepted = accepted;
   }
 }
+
+/** An error's message with the causes fetch hides behind "fetch failed" or "terminated". */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
+    const message = current instanceof Error ? current.message : String(current);
+    if (message && !parts.includes(message)) parts.push(message);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(": ");
+}
+
+/**
+ * A registry request that failed for good: names the request (method, repository, digest or tag) and
+ * the attempts made; the last failure is the cause (its status, when it was an HTTP status, is kept).
+ */
+export class RegistryRequestError extends Error {
+  readonly request: string;
+  readonly attempts: number;
+  readonly status?: number;
+  constructor(request: string, attempts: number, cause: unknown) {
+    super(
+      `${request} failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${describeError(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = "RegistryRequestError";
+    this.request = request;
+    this.attempts = attempts;
+    if (cause instanceof HttpStatusError) this.status = cause.status;
+  }
+}

@@ -14,3 +14,4 @@ export * from "./upload";
 export * from "./push-layout";
 export * from "./layout-registry";
 export * from "./layout-store";
+export * from "./watchdog";

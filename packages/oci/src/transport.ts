@@ -1,7 +1,16 @@
-import { HttpStatusError, parseRetryAfter, retry, type Logger, type RetryOptions } from "@frostyard/kit";
+import {
+  HttpStatusError,
+  isTransientError,
+  parseRetryAfter,
+  retry,
+  type Logger,
+  type RetryOptions,
+} from "@frostyard/kit";
 import { Authenticator, type AuthScope } from "./auth";
 import type { CredentialStore } from "./credentials";
 import { allowsPlainHttp, registryBaseUrl } from "./endpoint";
+import { describeError, RegistryRequestError } from "./errors";
+import { transferDeadlineMs, Watchdog } from "./watchdog";
 
 /** Requests sent, for benchmarks and tests: every HTTP exchange (token requests and retries included). */
 export interface RequestStats {
@@ -16,6 +25,8 @@ export type ReplayableBody = Buffer | (() => AsyncIterable<Uint8Array> | Readabl
 
 export interface RegistryRequest {
   method: string;
+  /** What the request is for errors and logs: method, repository, digest or tag. */
+  what: string;
   scope: AuthScope;
   /** `/v2/…` on the registry, or an absolute URL the registry gave (upload Location, Link). */
   path: string;
@@ -23,8 +34,11 @@ export interface RegistryRequest {
   body?: ReplayableBody;
   /** Statuses returned to the caller; any other status throws. */
   accept: readonly number[];
-  /** Abort after this long; `null` for transfers whose length is unbounded (blobs). Default from the transport. */
-  timeoutMs?: number | null;
+  /**
+   * Bytes the request moves (body sent or expected back), when known: its deadline grows with them.
+   * Without it, a response's Content-Length sets the deadline once the headers are in.
+   */
+  size?: number;
   /** `false` when the caller retries a larger unit itself (an upload session, a streamed download). */
   retry?: boolean;
 }
@@ -36,11 +50,21 @@ export interface TransportOptions {
   fetch?: FetchLike;
   retry?: RetryOptions;
   userAgent?: string;
-  /** Per-request timeout for metadata requests; default 60 s. */
+  /**
+   * Longest silence on a connection (no byte sent or received) and the deadline of a request that moves
+   * no sizeable body; default 60 s. Transfers get this plus their size at `minBytesPerSecond`.
+   */
   timeoutMs?: number;
+  /** The slowest transfer rate tolerated when setting a transfer's deadline; default 64 KiB/s. */
+  minBytesPerSecond?: number;
   /** Clock for token expiry; injectable for tests. */
   now?: () => number;
 }
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MIN_BYTES_PER_SECOND = 64 * 1024;
+/** Buffers above this are sent as a stream of slices of it, so the idle timeout sees progress. */
+const BODY_SLICE = 1024 * 1024;
 
 export const DEFAULT_USER_AGENT = "frostyard-build (@frostyard/oci)";
 
@@ -70,7 +94,9 @@ export class RegistryTransport {
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.authenticator = new Authenticator({
       credentials: options.credentials,
-      transport: (url, init) => this.fetchCounted(url, init),
+      // Token requests get the metadata timeout: the token service can stall like the registry.
+      transport: (url, init) =>
+        this.fetchCounted(url, { ...init, signal: init.signal ?? AbortSignal.timeout(this.timeoutMs) }),
       allowPlainHttp: (host) => allowsPlainHttp(host, options.insecureRegistries),
       logger: options.logger,
       ...(options.now ? { now: options.now } : {}),
@@ -81,18 +107,38 @@ export class RegistryTransport {
     return this.options.logger;
   }
 
-  /** Runs `fn` under the client's retry policy (transient errors only), logging each retry. */
-  withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /**
+   * Runs `fn` under the client's retry policy (transient errors only), logging each retry. A failure
+   * that was retried, or is itself transient, comes out as a RegistryRequestError naming `what` and the
+   * attempts made; others (refused credentials, a 404, a digest mismatch) as they are.
+   */
+  async withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const policy = this.options.retry ?? {};
-    return retry(() => fn(), {
-      ...policy,
-      onRetry: (info) => {
-        this.options.logger?.warning(
-          `${what} failed (attempt ${info.attempt}): ${(info.error as Error).message ?? info.error}; retrying in ${info.delayMs} ms`,
-        );
-        policy.onRetry?.(info);
-      },
-    });
+    let attempts = 0;
+    try {
+      return await retry(
+        () => {
+          attempts++;
+          return fn();
+        },
+        {
+          ...policy,
+          onRetry: (info) => {
+            this.options.logger?.warning(
+              `${what} failed (attempt ${info.attempt}): ${describeError(info.error)}; retrying in ${info.delayMs} ms`,
+            );
+            policy.onRetry?.(info);
+          },
+        },
+      );
+    } catch (error) {
+      if (attempts > 1 || isTransientError(error)) throw new RegistryRequestError(what, attempts, error);
+      throw error;
+    }
   }
 
   baseUrl(registry: string): string {
@@ -113,24 +159,47 @@ export class RegistryTransport {
     return url;
   }
 
-  /** Sends a request; returns the response for an accepted status (body unread), throws otherwise. */
-  send(request: RegistryRequest): Promise<Response> {
-    const what = `${request.method} ${request.scope.registry}/${request.scope.repository}`;
-    return request.retry === false
-      ? this.sendOnce(request)
-      : this.withRetry(what, () => this.sendOnce(request));
+  /**
+   * Sends a request and hands the response (accepted status, body unread) to `read`, whose work is part
+   * of the attempt: a body cut short or stalled is retried with the request. The body is released after.
+   */
+  request<T>(request: RegistryRequest, read: (response: Response) => Promise<T>): Promise<T> {
+    const attempt = async () => {
+      const watchdog = new Watchdog(request.what, this.timeoutMs, this.deadlineFor(request.size));
+      let response: Response | undefined;
+      try {
+        response = await this.sendOnce(request, watchdog);
+        const length = Number(response.headers.get("content-length") ?? NaN);
+        if (request.size === undefined && Number.isFinite(length)) watchdog.extend(this.deadlineFor(length));
+        return await read(response);
+      } finally {
+        watchdog.done();
+        await response?.body?.cancel().catch(() => undefined);
+      }
+    };
+    return request.retry === false ? attempt() : this.withRetry(request.what, attempt);
   }
 
-  private async sendOnce(request: RegistryRequest): Promise<Response> {
+  /** Sends a request whose body the caller does not want: status and headers only. */
+  send(request: RegistryRequest): Promise<Response> {
+    return this.request(request, async (response) => response);
+  }
+
+  private deadlineFor(bytes: number | undefined): number {
+    const rate = this.options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
+    return transferDeadlineMs(this.timeoutMs, bytes ?? 0, rate);
+  }
+
+  private async sendOnce(request: RegistryRequest, watchdog: Watchdog): Promise<Response> {
     const url = this.resolveUrl(request.scope.registry, request.path);
     const shown = { method: request.method, url: `${url.origin}${url.pathname}` };
     let authorization = await this.authenticator.authorization(request.scope);
-    let response = await this.exchange(url, request, authorization);
+    let response = await this.exchange(url, request, authorization, watchdog);
     if (response.status === 401) {
       const challenge = response.headers.get("www-authenticate");
       await response.body?.cancel();
       authorization = await this.authenticator.unauthorized(request.scope, challenge, shown, authorization);
-      response = await this.exchange(url, request, authorization);
+      response = await this.exchange(url, request, authorization, watchdog);
     }
     if (request.accept.includes(response.status)) return response;
     const body = await response.text().catch(() => "");
@@ -151,22 +220,47 @@ export class RegistryTransport {
     });
   }
 
-  private exchange(url: URL, request: RegistryRequest, authorization: string | undefined): Promise<Response> {
+  private async exchange(
+    url: URL,
+    request: RegistryRequest,
+    authorization: string | undefined,
+    watchdog: Watchdog,
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...request.headers };
     if (authorization) headers.Authorization = authorization;
-    const init: RequestInit & { duplex?: "half" } = { method: request.method, headers, redirect: "follow" };
-    if (request.body !== undefined) {
-      if (Buffer.isBuffer(request.body)) {
-        init.body = request.body;
+    const init: RequestInit & { duplex?: "half" } = {
+      method: request.method,
+      headers,
+      redirect: "follow",
+      signal: watchdog.signal,
+    };
+    const body = request.body;
+    if (body !== undefined) {
+      if (Buffer.isBuffer(body) && body.length <= BODY_SLICE) {
+        init.body = body;
       } else {
-        init.body = request.body() as RequestInit["body"];
+        const source = Buffer.isBuffer(body) ? slices(body, BODY_SLICE) : body();
+        init.body = progress(source, () => watchdog.touch()) as unknown as RequestInit["body"];
         init.duplex = "half";
       }
     }
-    const timeoutMs =
-      request.timeoutMs === undefined ? (this.options.timeoutMs ?? 60_000) : request.timeoutMs;
-    if (timeoutMs !== null) init.signal = AbortSignal.timeout(timeoutMs);
-    return this.fetchCounted(url, init);
+    const response = await this.fetchCounted(url, init);
+    watchdog.touch();
+    if (response.body === null) return response;
+    // Every chunk read restarts the idle timer; a body that stops arriving is aborted by it.
+    const watched = response.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          watchdog.touch();
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    return new Response(watched, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   }
 
   private fetchCounted(url: URL, init: RequestInit): Promise<Response> {
@@ -178,5 +272,19 @@ export class RegistryTransport {
     this.stats.requests++;
     this.stats.byMethod[method] = (this.stats.byMethod[method] ?? 0) + 1;
     return this.fetchImpl(url, init);
+  }
+}
+
+async function* slices(buffer: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < buffer.length; offset += size) yield buffer.subarray(offset, offset + size);
+}
+
+async function* progress(
+  source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+  touch: () => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source as AsyncIterable<Uint8Array>) {
+    touch();
+    yield chunk;
   }
 }
