@@ -81,7 +81,7 @@ describe.skipIf(hostedServicesUnavailable())("@actions/artifact against the host
     expect(artifact.createdAt).toBeInstanceOf(Date);
 
     const out = join(scratch, "download");
-    const downloaded = await client.downloadArtifact(uploaded.id, {
+    const downloaded = await client.downloadArtifact(uploaded.id ?? -1, {
       path: out,
       expectedHash: `sha256:${uploaded.digest}`,
     });
@@ -115,7 +115,7 @@ describe.skipIf(hostedServicesUnavailable())("@actions/artifact against the host
     expect(stored?.mimeType).toBe("application/octet-stream");
     expect(await blobBytes(stored?.blob ?? "")).toEqual(files.binary);
     const out = join(scratch, "download-raw");
-    await client.downloadArtifact(uploaded.id, { path: out });
+    await client.downloadArtifact(uploaded.id ?? -1, { path: out });
     expect(await readdir(out)).toEqual(["image.raw"]);
     expect(sha256(await readFile(join(out, "image.raw")))).toBe(sha256(files.binary));
   });

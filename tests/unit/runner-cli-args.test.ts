@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { parseCliArgs } from "@frostyard/runner";
+import { parseCliArgs, USAGE } from "@frostyard/runner";
 
 const run = (extra: object = {}) => ({
   command: "run",
@@ -35,8 +35,24 @@ test.each([
     expected: run({ workdir: "/w", debug: true }),
   },
   { argv: ["run", "-w", "/w", "."], expected: run({ action: ".", workdir: "/w" }) },
+  { argv: ["run", "pin-digest", "--hosted-services"], expected: run({ hostedServices: {} }) },
+  {
+    argv: ["run", "--hosted-services=.cache/hosted", "pin-digest"],
+    expected: run({ hostedServices: { dir: ".cache/hosted" } }),
+  },
+  {
+    argv: ["run", "pin-digest", "--hosted-services=/srv/a=b", "--debug"],
+    expected: run({ hostedServices: { dir: "/srv/a=b" }, debug: true }),
+  },
+  // The directory is only ever inline: a following word is the action, not the directory.
+  { argv: ["run", "--hosted-services", "pin-digest"], expected: run({ hostedServices: {} }) },
 ])("$argv", ({ argv, expected }) => {
   expect(parseCliArgs(argv)).toEqual(expected);
+});
+
+test("the usage documents --hosted-services", () => {
+  expect(USAGE).toContain("--hosted-services[=DIR]");
+  expect(USAGE).toMatch(/ACTIONS_RESULTS_URL/);
 });
 
 test.each([
@@ -49,6 +65,9 @@ test.each([
   { argv: ["run", "a", "-i", "=v"], problem: "-i '=v': expected name=value" },
   { argv: ["run", "a", "--env", "1BAD=x"], problem: "--env '1BAD': not a valid environment variable name" },
   { argv: ["run", "a", "--verbose"], problem: "unknown option '--verbose'" },
+  { argv: ["run", "a", "--hosted-services="], problem: "--hosted-services=: expected a directory after '='" },
+  { argv: ["run", "a", "--hosted-service"], problem: "unknown option '--hosted-service'" },
+  { argv: ["run", "--hosted-services", "a", "b"], problem: "expected one <action>, got a b" },
 ])("refuses $argv: $problem (with usage)", ({ argv, problem }) => {
   expect(() => parseCliArgs(argv)).toThrow(problem);
   expect(() => parseCliArgs(argv)).toThrow(/usage: frostyard-build run <action>/);

@@ -6,17 +6,26 @@ export interface RunCommand {
   env: Record<string, string>;
   workdir?: string;
   debug: boolean;
+  /** Serve GitHub's cache and artifact services on loopback for the run; `dir` keeps their storage. */
+  hostedServices?: { dir?: string };
 }
 
 export type CliCommand = RunCommand | { command: "help" };
 
 export const USAGE = `usage: frostyard-build run <action> [--input name=value]… [--env NAME=VALUE]… [--workdir DIR] [--debug]
+                          [--hosted-services[=DIR]]
 
   <action>         a name under actions/ (e.g. pin-digest), a directory holding action.yml, or . for the root action
   -i, --input      an action input, name=value (repeatable; the value may contain '=')
   -e, --env        an environment variable for the action, NAME=VALUE (repeatable)
   -w, --workdir    the workspace the action runs in (GITHUB_WORKSPACE); default: the current directory
       --debug      show ::debug:: lines (as RUNNER_DEBUG=1 does)
+      --hosted-services[=DIR]
+                   serve GitHub's cache and artifact services on 127.0.0.1 for the run (a results service
+                   and Azure blob storage from the azurite devDependency) and give the action
+                   ACTIONS_RESULTS_URL and a runtime token, so @actions/cache and @actions/artifact take the
+                   path they take on a GitHub-hosted runner; with =DIR their storage is kept in DIR, so a
+                   later run restores what this one saved
   -h, --help       this text`;
 
 export class CliUsageError extends Error {
@@ -42,7 +51,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   const positional: string[] = [];
   for (let index = 0; index < rest.length; index++) {
     const arg = rest[index] ?? "";
-    const inline = /^(--[a-z]+)=(.*)$/s.exec(arg);
+    const inline = /^(--[a-z][a-z-]*)=(.*)$/s.exec(arg);
     const flag = inline ? (inline[1] ?? "") : arg;
     const value = (): string => {
       if (inline) return inline[2] ?? "";
@@ -73,6 +82,13 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       case "--debug":
         result.debug = true;
         break;
+      case "--hosted-services": {
+        // The directory is optional, so it is only taken inline: `--hosted-services DIR` would be ambiguous.
+        const dir = inline?.[2];
+        if (dir === "") throw new CliUsageError(`${flag}=: expected a directory after '='`);
+        result.hostedServices = dir === undefined ? {} : { dir };
+        break;
+      }
       case "-h":
       case "--help":
         return { command: "help" };

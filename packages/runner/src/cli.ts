@@ -2,6 +2,7 @@
 // frostyard-build: runs an action locally the way GitHub's runner would (see USAGE).
 import { resolve } from "node:path";
 import { CliUsageError, parseCliArgs, USAGE } from "./cli-args";
+import { describeHostedStore, startHostedServices, type HostedServices } from "./hosted-services";
 import { renderRunReport } from "./render";
 import { findRepoRoot } from "./repo-root";
 import { resolveActionDir } from "./resolve-action";
@@ -21,17 +22,36 @@ async function main(argv: string[]): Promise<number> {
   const env = { ...command.env };
   // A workstation's token serves `${{ github.token }}` defaults; the runner-owned rest is not inherited.
   if (env.GITHUB_TOKEN === undefined && process.env.GITHUB_TOKEN) env.GITHUB_TOKEN = process.env.GITHUB_TOKEN;
-  const run = await runAction({
-    actionDir,
-    inputs: command.inputs,
-    env,
-    workdir: resolve(cwd, command.workdir ?? "."),
-    debug: command.debug,
-    onLine: (line, stream, step) => {
-      const text = step === "post" ? `[post] ${line}` : line;
-      (stream === "stderr" ? process.stderr : process.stdout).write(`${text}\n`);
-    },
-  });
+  let services: HostedServices | undefined;
+  if (command.hostedServices) {
+    const dir = command.hostedServices.dir;
+    services = await startHostedServices(dir === undefined ? {} : { dir: resolve(cwd, dir) });
+    Object.assign(env, services.env);
+    console.error(
+      `hosted services: results ${services.env.ACTIONS_RESULTS_URL}, blob storage ${services.blobs.account.endpoint} ` +
+        `(azurite, pid ${services.blobs.pid}), storage in ${services.dir}${dir === undefined ? " (removed after the run)" : ""}`,
+    );
+  }
+  let run: Awaited<ReturnType<typeof runAction>>;
+  try {
+    run = await runAction({
+      actionDir,
+      inputs: command.inputs,
+      env,
+      workdir: resolve(cwd, command.workdir ?? "."),
+      debug: command.debug,
+      onLine: (line, stream, step) => {
+        const text = step === "post" ? `[post] ${line}` : line;
+        (stream === "stderr" ? process.stderr : process.stdout).write(`${text}\n`);
+      },
+    });
+    if (services) {
+      const held = describeHostedStore(services.store);
+      console.error(`hosted services hold: ${held.length === 0 ? "nothing" : `\n  ${held.join("\n  ")}`}`);
+    }
+  } finally {
+    await services?.stop();
+  }
   const masker = new StepOutputProcessor("main", { masks: run.masks });
   console.log(`\n${renderRunReport(run, (text) => masker.mask(text))}`);
   if (run.exitCode !== 0) return run.exitCode;
