@@ -7,6 +7,7 @@ import {
   parseManifest,
   parseReference,
   RegistryClient,
+  sha256Digest,
   withTag,
   type ImageManifest,
   type RepositoryRef,
@@ -19,11 +20,11 @@ import {
   loadCosignPrivateKey,
   readSignatureLayers,
   signatureTag,
-  verifyContainersImageSignature,
   verifySignatureSet,
   type CosignKeyPair,
   type SignatureCandidate,
 } from "@frostyard/cosign";
+import { readContainersSignature } from "../helpers/containers-signature";
 import { IMAGE_TOOLS, pushTestImage } from "../helpers/images";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
 import { ensureToolbox, inToolbox, TOOLBOX_BUILD_TIMEOUT_MS, toolboxUnavailable } from "../helpers/toolbox";
@@ -218,7 +219,7 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", ...IMAGE
       expect(hostWithSigner.code, hostWithSigner.stderr).toBe(0);
     });
 
-    test("skopeo's signature written to a dir: verifies with verifyContainersImageSignature", async () => {
+    test("skopeo's signature written to a dir: verifies with the sign step's verifier", async () => {
       const out = await mkdtemp(join(dir, "signed-dir-"));
       const signed = await skopeo([
         "copy",
@@ -236,17 +237,16 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", ...IMAGE
       expect(signed.code, signed.stderr).toBe(0);
       const signatures = (await readdir(out)).filter((f) => f.startsWith("signature-"));
       expect(signatures).toEqual(["signature-1"]);
-      const check = {
-        blob: await readFile(join(out, "signature-1")),
-        manifest: await readFile(join(out, "manifest.json")),
-        publicKey: ours.publicKey,
-      };
-      expect(verifyContainersImageSignature({ ...check, repository: repo }).ok).toBe(true);
-      const wrongRepo = verifyContainersImageSignature({
-        ...check,
+      const candidates = [readContainersSignature(await readFile(join(out, "signature-1")))];
+      const manifestDigest = sha256Digest(await readFile(join(out, "manifest.json")));
+      expect(
+        verifySignatureSet(candidates, ours.publicKey, { manifestDigest, repository: repo }).accepted,
+      ).toBe(true);
+      const [wrongRepo] = verifySignatureSet(candidates, ours.publicKey, {
+        manifestDigest,
         repository: `${registry.host}/acme/other`,
-      });
-      expect(wrongRepo.ok ? "ok" : wrongRepo.reason).toBe("identity-mismatch");
+      }).outcomes;
+      expect(wrongRepo?.ok ? "ok" : wrongRepo?.reason).toBe("identity-mismatch");
     });
   },
 );

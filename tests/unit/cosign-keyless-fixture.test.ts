@@ -1,9 +1,10 @@
 import { createHash, createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { CHAIN_ANNOTATION, parseContainersImageSignature } from "@frostyard/cosign";
+import { CHAIN_ANNOTATION } from "@frostyard/cosign";
 import { keylessVerifier, legacyLayerToBundle, type KeylessPolicy } from "@frostyard/cosign/keyless";
 import { sha256Digest } from "@frostyard/oci";
+import { readContainersSignature } from "../helpers/containers-signature";
 import { sharedFixture } from "../helpers/fixtures";
 
 /**
@@ -16,7 +17,7 @@ import { sharedFixture } from "../helpers/fixtures";
 const CTFE_2022 =
   "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEiPSlFi0CmFTfEjCUqF9HuCEcYXNKAaYalIJmBZ8yyezPjTqhxrKBpMnaocVtLJBI1eM3uXnQzQGAJdJ4gs9Fyw==";
 const DIR = sharedFixture("cosign/containers-image");
-const signature = parseContainersImageSignature(
+const signature = readContainersSignature(
   readFileSync(`${DIR}/dir-img-cosign-fulcio-rekor-valid/signature-1`),
 );
 const manifestDigest = sha256Digest(readFileSync(`${DIR}/dir-img-cosign-fulcio-rekor-valid/manifest.json`));
@@ -70,11 +71,7 @@ function trustedRoot(rekorPem = readFileSync(`${DIR}/rekor.pub`, "utf8"), ctlogs
 }
 
 const policy: KeylessPolicy = { identity: "mitr@redhat.com", issuer: "https://github.com/login/oauth" };
-const candidate = {
-  mediaType: signature.mimeType,
-  payload: signature.payload,
-  annotations: signature.annotations,
-};
+const candidate = signature;
 
 describe("a real cosign keyless signature", () => {
   test("the legacy annotations become a v0.1 message-signature bundle with the Rekor entry cosign logged", () => {

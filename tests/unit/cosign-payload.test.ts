@@ -5,12 +5,12 @@ import {
   cosignDockerReference,
   goJson,
   matchesRepository,
-  parseContainersImageSignature,
   parseSimpleSigningPayload,
   PayloadError,
   simpleSigningPayload,
   SIMPLE_SIGNING_MEDIA_TYPE,
 } from "@frostyard/cosign";
+import { readContainersSignature } from "../helpers/containers-signature";
 
 const COSIGN = fileURLToPath(new URL("../fixtures/shared/cosign/", import.meta.url));
 const DIGEST = "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00";
@@ -30,8 +30,8 @@ function fixturePayloads(): [string, Buffer][] {
         ? [entry]
         : [];
     for (const file of files) {
-      const signature = parseContainersImageSignature(readFileSync(`${root}${file}`));
-      if (signature.mimeType === SIMPLE_SIGNING_MEDIA_TYPE) payloads.push([file, signature.payload]);
+      const signature = readContainersSignature(readFileSync(`${root}${file}`));
+      if (signature.mediaType === SIMPLE_SIGNING_MEDIA_TYPE) payloads.push([file, signature.payload]);
     }
   }
   return payloads;

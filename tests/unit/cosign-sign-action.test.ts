@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { inputsFrom } from "@frostyard/kit";
-import type { SignImagesReport } from "@frostyard/cosign";
+import { signatureOutput, type SignImagesReport } from "@frostyard/cosign";
 import { documentedNames, parseActionMetadata } from "@frostyard/runner";
 import {
   DEFAULT_COSIGN_VERSION,
@@ -208,6 +208,18 @@ describe("outputs and summary", () => {
     const r = report();
     r.images[0]!.targets[0]!.signatures.shift();
     expect(outputsOf(r).signature).toBe(`ghcr.io/acme/os@${D2}`);
+  });
+
+  test.each([
+    [
+      `ghcr.io/acme/os:sha256-${"1".repeat(64)}.sig`,
+      S1,
+      `ghcr.io/acme/os:sha256-${"1".repeat(64)}.sig@${S1}`,
+    ],
+    [`ghcr.io/acme/os@${D2}`, D2, `ghcr.io/acme/os@${D2}`],
+    [`ghcr.io/acme/os@${D1}`, D2, `ghcr.io/acme/os@${D1}@${D2}`],
+  ])("signatureOutput %s (%s) → %s", (reference, digest, expected) => {
+    expect(signatureOutput({ reference, digest })).toBe(expected);
   });
 
   test.each([

@@ -5,7 +5,6 @@ import { describe, expect, test } from "vitest";
 import {
   CosignKeyError,
   createLegacySignature,
-  parseContainersImageSignature,
   signPayload,
   SIGNATURE_ANNOTATION,
   SIMPLE_SIGNING_MEDIA_TYPE,
@@ -14,6 +13,7 @@ import {
   type SignatureCandidate,
   type VerifyOutcome,
 } from "@frostyard/cosign";
+import { readContainersSignature } from "../helpers/containers-signature";
 
 const COSIGN = fileURLToPath(new URL("../fixtures/shared/cosign/", import.meta.url));
 const legacy = {
@@ -208,10 +208,8 @@ describe("createLegacySignature", () => {
 
 describe("verifySignatureSet decides like a host", () => {
   const dir = `${COSIGN}containers-image/`;
-  const candidate = (file: string): SignatureCandidate => {
-    const signature = parseContainersImageSignature(readFileSync(`${dir}${file}`));
-    return { mediaType: signature.mimeType, payload: signature.payload, annotations: signature.annotations };
-  };
+  const candidate = (file: string): SignatureCandidate =>
+    readContainersSignature(readFileSync(`${dir}${file}`));
   const expected = {
     manifestDigest: "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00",
     repository: "192.168.64.2:5000/cosign-signed-single-sample",

@@ -1,6 +1,5 @@
 export * from "./bundle";
 export * from "./constants";
-export * from "./containers-image-blob";
 export * from "./errors";
 export * from "./go-json";
 export * from "./identity";

@@ -171,3 +171,12 @@ export async function pushBundleSignature(
     referrers: pushed.source,
   };
 }
+
+/**
+ * A pushed signature as a step output: `reference@digest`, where a referrer (already named by its digest)
+ * is its reference alone, never `…@sha256:x@sha256:x`.
+ */
+export function signatureOutput(signature: Pick<PushedSignature, "reference" | "digest">): string {
+  const { reference, digest } = signature;
+  return reference.endsWith(`@${digest}`) ? reference : `${reference}@${digest}`;
+}

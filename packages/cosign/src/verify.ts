@@ -12,7 +12,6 @@ export type VerifyFailureReason =
   | "bad-signature"
   | "malformed-payload"
   | "digest-mismatch"
-  | "manifest-digest-error"
   | "identity-mismatch"
   | "not-a-signature";
 

@@ -1,5 +1,5 @@
 import { heading, markdownTable } from "@frostyard/kit";
-import type { SignerIdentity, SignImagesReport } from "@frostyard/cosign";
+import { signatureOutput, type SignerIdentity, type SignImagesReport } from "@frostyard/cosign";
 import type { CosignSignInputs } from "./inputs";
 
 /** The action's outputs, as strings: several images give one line each, in input order. */
@@ -10,7 +10,7 @@ export function outputsOf(report: SignImagesReport | undefined): Record<string, 
     signature: images
       .map((i) => i.targets[0]?.signatures[0])
       .filter((s) => s !== undefined)
-      .map((s) => `${s.reference}@${s.digest}`.replace(/@(sha256:[0-9a-f]{64})@\1$/, "@$1"))
+      .map(signatureOutput)
       .join("\n"),
     verified: String(report?.verified ?? false),
     "promoted-tags": JSON.stringify(images.flatMap((i) => i.promoted)),
