@@ -5,7 +5,7 @@ import { join } from "node:path";
 
 /**
  * Configuration for skopeo/buildah/podman child processes on this kind of machine (see
- * /work/shared/REAL-COMPONENTS.md): runc instead of crun, ulimits root may set here, storage in a temp
+ * ../shared/REAL-COMPONENTS.md): runc instead of crun, ulimits root may set here, storage in a temp
  * dir, loopback registries over plain HTTP, and an accept-anything signature policy. Nothing is written
  * to /etc or $HOME; pass `env` to the child processes only.
  */
