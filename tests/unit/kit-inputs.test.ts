@@ -1,17 +1,14 @@
 import { describe, expect, expectTypeOf, test } from "vitest";
 import {
   getBoolean,
-  getDuration,
   getEnum,
   getInteger,
   getKeyValues,
   getList,
   getOptionalString,
-  getRequiredString,
   inputsFrom,
   InputError,
   parseBoolean,
-  parseDuration,
   parseEnum,
   parseInteger,
   parseKeyValues,
@@ -39,16 +36,6 @@ describe("strings", () => {
     ["unset", undefined],
   ])("getOptionalString(%s) → %j", (name, expected) => {
     expect(getOptionalString(get, name)).toBe(expected);
-  });
-
-  test("getRequiredString trims", () => {
-    expect(getRequiredString(get, "image")).toBe("ghcr.io/acme/os");
-  });
-
-  test.each(["blank", "empty", "unset"])("getRequiredString(%s) names the input", (name) => {
-    const error = inputError(() => getRequiredString(get, name));
-    expect(error.input).toBe(name);
-    expect(error.message).toBe(`input '${name}': is required but was empty; expected a non-empty value`);
   });
 });
 
@@ -171,41 +158,6 @@ describe("parseEnum", () => {
     const value = getEnum(inputsFrom({ format: "iso" }), "format", formats, "raw");
     expectTypeOf(value).toEqualTypeOf<"qcow2" | "raw" | "iso">();
     expect(value).toBe("iso");
-  });
-});
-
-describe("parseDuration", () => {
-  test.each<[string, number]>([
-    ["0", 0],
-    ["90", 90_000],
-    ["1.5", 1_500],
-    ["90s", 90_000],
-    ["5m", 300_000],
-    ["1h30m", 5_400_000],
-    ["1h30m15s", 5_415_000],
-    ["2m500ms", 120_500],
-    ["250ms", 250],
-    ["0.5h", 1_800_000],
-    [" 10s ", 10_000],
-  ])("%j → %d ms", (raw, expected) => {
-    expect(parseDuration("timeout", raw)).toBe(expected);
-  });
-
-  test.each(["-5", "-5s", "5x", "abc", "5 m", "m", "30m1h", "1m1m", "1.s", "1d", "s5"])(
-    "%j is refused with the accepted forms",
-    (raw) => {
-      expect(inputError(() => parseDuration("timeout", raw)).message).toBe(
-        `input 'timeout': got '${raw}'; expected a duration such as 90 (seconds), 90s, 5m, 1h30m or 250ms; units h, m, s, ms, largest first`,
-      );
-    },
-  );
-
-  test("getDuration: default for empty, required without one", () => {
-    expect(getDuration(inputsFrom({}), "timeout", 60_000)).toBe(60_000);
-    expect(getDuration(inputsFrom({ timeout: "2m" }), "timeout", 60_000)).toBe(120_000);
-    expect(inputError(() => getDuration(inputsFrom({}), "timeout")).message).toMatch(
-      /^input 'timeout': is required but was empty; expected a duration/,
-    );
   });
 });
 

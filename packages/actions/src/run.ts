@@ -1,5 +1,5 @@
 import * as core from "@actions/core";
-import { InputError } from "@frostyard/kit";
+import { InputError, messageWithCauses as failureMessage } from "@frostyard/kit";
 import { isPostStep, markMainStepStarted } from "./state";
 
 /**
@@ -46,20 +46,5 @@ export async function run(
   }
 }
 
-/**
- * What the user sees for a failure. InputError messages are already written for the user and are shown
- * as they are; other errors get their causes appended, since e.g. `fetch failed` alone says nothing of
- * the refused connection underneath.
- */
-export function failureMessage(error: unknown): string {
-  if (error instanceof InputError) return error.message;
-  if (!(error instanceof Error)) return String(error);
-  const parts = [error.message];
-  let cause: unknown = error.cause;
-  for (let depth = 0; cause !== undefined && depth < 5; depth++) {
-    const text = cause instanceof Error ? cause.message : String(cause);
-    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
-    cause = cause instanceof Error ? cause.cause : undefined;
-  }
-  return parts.join(": ");
-}
+/** What the user sees for a failure: the message with its causes (one definition, in @frostyard/kit). */
+export { failureMessage };

@@ -18,12 +18,6 @@ function shown(raw: string): string {
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
-export function getRequiredString(get: InputGetter, name: string): string {
-  const value = get(name).trim();
-  if (value === "") throw new InputError(name, "is required but was empty", "a non-empty value");
-  return value;
-}
-
 /** The trimmed value, or undefined when empty. */
 export function getOptionalString(get: InputGetter, name: string): string | undefined {
   const value = get(name).trim();
@@ -79,39 +73,6 @@ export function getEnum<const T extends readonly string[]>(
   fallback?: T[number],
 ): T[number] {
   return parseEnum(name, get(name), values, fallback);
-}
-
-const DURATION_UNITS_MS = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
-type DurationUnit = keyof typeof DURATION_UNITS_MS;
-const UNIT_ORDER: DurationUnit[] = ["h", "m", "s", "ms"];
-const DURATION_ACCEPTED =
-  "a duration such as 90 (seconds), 90s, 5m, 1h30m or 250ms; units h, m, s, ms, largest first";
-
-/** A duration in milliseconds. A bare number is seconds; parts may carry decimals (`1.5s`). */
-export function parseDuration(name: string, raw: string): number {
-  const text = raw.trim();
-  if (text === "") throw new InputError(name, "is required but was empty", DURATION_ACCEPTED);
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const part = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
-  let total = 0;
-  let lastUnit = -1;
-  let at = 0;
-  while (at < text.length) {
-    part.lastIndex = at;
-    const match = part.exec(text);
-    const unitIndex = match ? UNIT_ORDER.indexOf(match[2] as DurationUnit) : -1;
-    if (!match || unitIndex <= lastUnit) return fail(name, `got '${shown(text)}'`, DURATION_ACCEPTED);
-    total += Number(match[1]) * DURATION_UNITS_MS[match[2] as DurationUnit];
-    lastUnit = unitIndex;
-    at = part.lastIndex;
-  }
-  return Math.round(total);
-}
-
-/** Empty → `fallbackMs` when given, otherwise an error saying the input is required. */
-export function getDuration(get: InputGetter, name: string, fallbackMs?: number): number {
-  if (fallbackMs !== undefined && get(name).trim() === "") return fallbackMs;
-  return parseDuration(name, get(name));
 }
 
 /**

@@ -1,20 +1,10 @@
+import { messageWithCauses } from "@frostyard/kit";
 import { formatReference, parseReference, type ImageReference, type ManifestHead } from "@frostyard/oci";
 import type { ImageDigestResolver } from "./resolvers";
 
 /** The part of @frostyard/oci's RegistryClient pin-digest uses: HEAD only, never a GET of the manifest. */
 export interface ManifestHeader {
   headManifest(ref: ImageReference): Promise<ManifestHead | undefined>;
-}
-
-/** `fetch failed` alone hides the refused connection or DNS failure underneath: name the causes too. */
-function withCauses(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; depth++) {
-    const text = e instanceof Error ? e.message : String(e);
-    if (text && !parts.some((p) => p.includes(text))) parts.push(text);
-    e = e instanceof Error ? e.cause : undefined;
-  }
-  return parts.join(": ");
 }
 
 /**
@@ -29,7 +19,7 @@ export function registryResolver(client: ManifestHeader): ImageDigestResolver {
       try {
         return (await client.headManifest(parseReference(reference)))?.digest;
       } catch (e) {
-        const message = withCauses(e);
+        const message = messageWithCauses(e);
         throw new Error(message.includes(reference) ? message : `${reference}: ${message}`, { cause: e });
       }
     },
