@@ -184,6 +184,69 @@ describe.skipIf(skip)("the root action: build → lint → push → sign → ver
     }
   }, 300_000);
 
+  test("a Format=oci project: mkosi's layout linted from its layers, pushed, signed, verified, promoted", async () => {
+    let registry: TestRegistry | undefined;
+    try {
+      registry = await startRegistry({ htpasswd: CREDENTIALS });
+      const result = await pipeline({
+        "work-directory": join(scratch, "work-oci"),
+        "image-version": "4.0",
+        args: "--format=oci",
+        image: `${registry.host}/os/oci`,
+        "registry-username": CREDENTIALS.user,
+        "registry-password": CREDENTIALS.password,
+        key: KEY_FILE,
+        password: "hello",
+        "lint-skip": "baseimage-root",
+        "promote-tags": "latest",
+      });
+      expect(result.annotations.filter((a) => a.level === "error")).toEqual([]);
+      expect(result.failed).toBe(false);
+      const layout = join(scratch, "work-oci/output/frostyard-test_4.0");
+      expect(result.outputs["oci-layout"]).toBe(layout);
+      expect(result.outputs.rootfs).toBe("");
+      expect(result.outputs["lint-passed"]).toBe("true");
+      const digest = result.outputs.digest ?? "";
+      expect(result.log.join("\n")).toContain(`lint ${layout} (${digest}, unpacked)`);
+      expect(existsSync(`${layout}.lint-rootfs`)).toBe(false);
+      expect(result.outputs.verified).toBe("true");
+      expect(JSON.parse(result.outputs["promoted-tags"] ?? "[]")).toEqual([`${registry.host}/os/oci:latest`]);
+      const inspect = async (tag: string) => {
+        const { stdout } = await run("skopeo", [
+          "inspect",
+          "--tls-verify=false",
+          `--creds=${CREDENTIALS.user}:${CREDENTIALS.password}`,
+          `docker://${registry!.host}/os/oci:${tag}`,
+        ]);
+        return (JSON.parse(stdout) as { Digest: string }).Digest;
+      };
+      // mkosi's own manifest, as named in its layout, is what the registry holds under every tag.
+      const index = JSON.parse(await readFile(join(layout, "index.json"), "utf8")) as LayoutIndex;
+      expect(index.manifests.map((m) => m.digest)).toEqual([digest]);
+      expect(await inspect("4.0")).toBe(digest);
+      expect(await inspect("latest")).toBe(digest);
+      expect(await inspect(`${digest.replace(":", "-")}.sig`)).toMatch(/^sha256:/);
+    } finally {
+      await registry?.stop();
+    }
+  }, 300_000);
+
+  test("a Format=oci image is linted from its layers: the unpacked tree lacks /sysroot like the build's", async () => {
+    const result = await pipeline({
+      "work-directory": join(scratch, "work-oci-lint"),
+      "image-version": "4.1",
+      args: "--format=oci",
+    });
+    expect(result.failed).toBe(true);
+    const errors = result.annotations.filter((a) => a.level === "error").map((a) => a.message);
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^pipeline stage 'lint' failed: 1 finding\(s\) fail the image: baseimage-root \(Missing \/sysroot\); nothing was pushed$/,
+      ),
+    ]);
+    expect(result.outputs.image).toBe("");
+  }, 300_000);
+
   test("a failing lint stops the pipeline before anything is pushed or signed", async () => {
     const result = await pipeline({ "work-directory": join(scratch, "work3"), "image-version": "3.0" });
     expect(result.failed).toBe(true);

@@ -1,2 +1,3 @@
 export * from "./stages";
 export * from "./pipeline";
+export * from "./layout-rootfs";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { Timings } from "@frostyard/kit";
+import { Timings, type Logger } from "@frostyard/kit";
 import {
   buildImage,
   mainImage,
@@ -9,6 +9,7 @@ import {
   type BuildImageDeps,
   type BuildImageOptions,
   type BuildReport,
+  type MkosiImage,
 } from "@frostyard/mkosi";
 import { serveLayout, type ImageReference, type LayoutRegistry } from "@frostyard/oci";
 import { publishImage, registryClientFor } from "@frostyard/publish";
@@ -28,6 +29,7 @@ import {
   type SignImagesReport,
 } from "@frostyard/cosign";
 import { lint, type LintReport } from "@frostyard/lint-bootc";
+import { unpackLayoutImage } from "./layout-rootfs";
 import { PipelineStageError, runStage, type Stage } from "./stages";
 
 export interface PipelineOptions {
@@ -98,6 +100,43 @@ export function newPipelineReport(options: PipelineOptions, imageVersion: string
     build: newBuildReport(options.build, imageVersion),
     promoted: [],
   };
+}
+
+/**
+ * Native lint of what will be pushed: the rootfs of a Format=directory build, or a Format=oci build's
+ * image unpacked from its layout (removed again afterwards).
+ */
+async function lintImage(
+  options: PipelineOptions,
+  report: PipelineReport,
+  main: MkosiImage,
+  logger: Logger,
+): Promise<LintReport> {
+  const lintOptions = {
+    engine: "native" as const,
+    fatalWarnings: options.lintFatalWarnings,
+    skip: options.lintSkip,
+    logger,
+  };
+  if (report.build.rootfs) {
+    const rootfs = report.build.rootfs;
+    return logger.group(`lint ${rootfs}`, () => lint({ ...lintOptions, rootfs }));
+  }
+  const { ociLayout: layout, digest } = report.build;
+  if (main.format !== "oci" || !layout || !digest) {
+    throw new Error(
+      `the main image is Format=${main.format}; the pipeline lints a Format=directory rootfs or a Format=oci image (or set lint: false)`,
+    );
+  }
+  const rootfs = `${layout}.lint-rootfs`;
+  try {
+    return await logger.group(`lint ${layout} (${digest}, unpacked)`, async () => {
+      await unpackLayoutImage(layout, digest, rootfs, logger);
+      return lint({ ...lintOptions, rootfs });
+    });
+  } finally {
+    await rm(rootfs, { recursive: true, force: true });
+  }
 }
 
 /** A repository name the embedded registry accepts, from mkosi's ImageId. */
@@ -181,23 +220,7 @@ async function pipeline(
   if (!layout || !digest) throw new PipelineStageError("build", "the build produced no OCI layout to push");
 
   if (options.lint) {
-    const rootfs = built.rootfs ?? "";
-    const linted = await runStage(timings, "lint", async () => {
-      if (!rootfs) {
-        throw new Error(
-          `the main image is Format=${main.format}; the pipeline lints a Format=directory rootfs (or set lint: false)`,
-        );
-      }
-      return logger.group(`lint ${rootfs}`, () =>
-        lint({
-          rootfs,
-          engine: "native",
-          fatalWarnings: options.lintFatalWarnings,
-          skip: options.lintSkip,
-          logger,
-        }),
-      );
-    });
+    const linted = await runStage(timings, "lint", () => lintImage(options, report, main, logger));
     report.lint = linted;
     for (const note of linted.notes) logger.info(note);
     if (!linted.passed) {
