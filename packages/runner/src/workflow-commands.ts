@@ -1,3 +1,5 @@
+import type { Annotation as KitAnnotation } from "@frostyard/kit";
+
 /** `::name key=value,…::message`, as a step prints it on stdout or stderr. */
 export interface WorkflowCommand {
   name: string;
@@ -65,18 +67,11 @@ export function parseWorkflowCommand(line: string): WorkflowCommand | undefined 
   return { name, properties, message: unescapeData(text.slice(end + 2)) };
 }
 
-export type AnnotationLevel = "error" | "warning" | "notice";
+export type { AnnotationLevel } from "@frostyard/kit";
 
-/** An annotation as the runner would show it on the run page. `step` says which step made it. */
-export interface Annotation {
-  level: AnnotationLevel;
-  message: string;
+/** An annotation as actions emit it (kit's), as the runner would show it on the run page: `step` says which step made it. */
+export interface Annotation extends KitAnnotation {
   step: "runner" | "main" | "post";
-  title?: string;
-  file?: string;
-  line?: number;
-  endLine?: number;
-  col?: number;
   endColumn?: number;
 }
 

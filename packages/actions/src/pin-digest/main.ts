@@ -1,4 +1,4 @@
-import { emitAnnotations } from "@frostyard/kit";
+import { emitAnnotations, maskSecrets } from "@frostyard/kit";
 import { RegistryClient } from "@frostyard/oci";
 import { credentialsFor } from "../registry-login";
 import {
@@ -18,8 +18,7 @@ import { annotationsFor, failureOf, summaryMarkdown } from "./report";
 async function main(): Promise<void> {
   const logger = coreLogger;
   const inputs = parseInputs(inputGetter);
-  if (inputs.token) logger.setSecret(inputs.token);
-  if (inputs.registryPassword) logger.setSecret(inputs.registryPassword);
+  maskSecrets(logger, [inputs.token, inputs.registryPassword]);
   const root = process.env.GITHUB_WORKSPACE || process.cwd();
 
   const credentials = credentialsFor(inputs, logger);
