@@ -319,7 +319,8 @@ export class RegistryClient {
       path: v2(repo, `blobs/uploads/${query}`),
       headers: { "Content-Length": "0" },
       accept: mountFrom ? [201, 202] : [202],
-      retry: false,
+      // Retried on its own: a session opened twice is only an orphan the registry expires, and the
+      // upload's own retry is then spent on the transfer alone.
     });
     if (response.status === 201) return { mounted: true };
     const location = response.headers.get("location");

@@ -127,6 +127,9 @@ export class RegistryTransport {
         },
         {
           ...policy,
+          // A request that already ran out of its own retries inside `fn` is not retried again around it.
+          isRetryable: (error) =>
+            !(error instanceof RegistryRequestError) && (policy.isRetryable ?? isTransientError)(error),
           onRetry: (info) => {
             this.options.logger?.warning(
               `${what} failed (attempt ${info.attempt}): ${describeError(info.error)}; retrying in ${info.delayMs} ms`,
