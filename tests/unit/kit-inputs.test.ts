@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, test } from "vitest";
 import {
   getBoolean,
   getEnum,
+  getHostList,
   getInteger,
   getKeyValues,
   getList,
@@ -10,6 +11,7 @@ import {
   InputError,
   parseBoolean,
   parseEnum,
+  parseHostPort,
   parseInteger,
   parseKeyValues,
   parseList,
@@ -235,5 +237,42 @@ describe("parseInteger", () => {
 
   test("getInteger reads the named input", () => {
     expect(getInteger(inputsFrom({ n: "3" }), "n", { min: 1 })).toBe(3);
+  });
+});
+
+describe("hosts", () => {
+  test.each([
+    "registry.local",
+    "registry.local:5000",
+    "127.0.0.1:5000",
+    "[::1]:5000",
+    "[fe80::1]",
+    "a-b.example.com",
+  ])("%j is a host", (raw) => {
+    expect(parseHostPort("insecure-registries", ` ${raw} `)).toBe(raw);
+  });
+
+  test.each([
+    "::error::x",
+    "http://registry.local",
+    "registry.local/path",
+    "host:0",
+    "host:65536",
+    "-host",
+    "host-",
+    "a..b",
+    "host:port",
+    "[::1",
+    "reg istry",
+  ])("%j is refused, naming the input", (raw) => {
+    expect(inputError(() => parseHostPort("insecure-registries", raw)).message).toBe(
+      `input 'insecure-registries': got '${raw}'; expected registry hosts as host or host:port (e.g. registry.local:5000, [::1]:5000), no scheme or path`,
+    );
+  });
+
+  test("getHostList checks every entry of the list", () => {
+    const get = inputsFrom({ hosts: "a.local:5000\nb.local", bad: "a.local, ::error::x" });
+    expect(getHostList(get, "hosts")).toEqual(["a.local:5000", "b.local"]);
+    expect(inputError(() => getHostList(get, "bad")).input).toBe("bad");
   });
 });

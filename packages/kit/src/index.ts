@@ -9,3 +9,4 @@ export * from "./tool-installer";
 export * from "./annotations";
 export * from "./summary";
 export * from "./timing";
+export * from "./workspace";

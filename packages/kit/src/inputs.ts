@@ -104,6 +104,26 @@ export function getKeyValues(get: InputGetter, name: string): Map<string, string
   return parseKeyValues(name, get(name));
 }
 
+const HOST_PORT =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
+const HOST_ACCEPTED =
+  "registry hosts as host or host:port (e.g. registry.local:5000, [::1]:5000), no scheme or path";
+
+/** One `host[:port]` (a DNS name, an IPv4 address or a bracketed IPv6 one; port 1–65535), or an InputError. */
+export function parseHostPort(name: string, raw: string): string {
+  const value = raw.trim();
+  const port = HOST_PORT.exec(value)?.[1];
+  if (!HOST_PORT.test(value) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+    return fail(name, `got '${shown(value)}'`, HOST_ACCEPTED);
+  }
+  return value;
+}
+
+/** A list of `host[:port]` entries (e.g. insecure registries), each checked by parseHostPort. */
+export function getHostList(get: InputGetter, name: string): string[] {
+  return getList(get, name).map((entry) => parseHostPort(name, entry));
+}
+
 export interface IntegerOptions {
   min?: number;
   max?: number;
