@@ -12,10 +12,11 @@ import {
   CHAIN_ANNOTATION,
   fetchBundles,
   fetchLegacySignatures,
+  jwtClaims,
   signImages,
   verifyInRegistry,
 } from "@frostyard/cosign";
-import { fetchActionsIdToken, jwtClaims, keylessSigner, keylessVerifier } from "@frostyard/cosign/keyless";
+import { fetchActionsIdToken, keylessSigner, keylessVerifier } from "@frostyard/cosign/keyless";
 import { CredentialStore, parseReference, RegistryClient, withTag } from "@frostyard/oci";
 import { IMAGE_TOOLS, pushTestImage } from "../helpers/images";
 import { startRegistry, type TestRegistry } from "../helpers/registry";

@@ -1,8 +1,8 @@
 import { createHash, createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { CHAIN_ANNOTATION } from "@frostyard/cosign";
-import { keylessVerifier, legacyLayerToBundle, type KeylessPolicy } from "@frostyard/cosign/keyless";
+import { CHAIN_ANNOTATION, type KeylessPolicy } from "@frostyard/cosign";
+import { keylessVerifier, legacyLayerToBundle } from "@frostyard/cosign/keyless";
 import { sha256Digest } from "@frostyard/oci";
 import { readContainersSignature } from "../helpers/containers-signature";
 import { sharedFixture } from "../helpers/fixtures";

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -10,6 +11,10 @@ import {
   PUBLIC_GOOD,
 } from "../../packages/actions/src/cosign-sign/inputs";
 import { describeSigner, outputsOf, summaryMarkdown } from "../../packages/actions/src/cosign-sign/report";
+import { cliSigner, resolveSigner } from "../../packages/actions/src/cosign-sign/signer";
+import { recordingLogger } from "@frostyard/kit";
+import { keyVerifier } from "@frostyard/cosign";
+import { sharedFixture } from "../helpers/fixtures";
 
 const ACTION_DIR = join(import.meta.dirname, "../../actions/cosign-sign");
 const D1 = `sha256:${"1".repeat(64)}`;
@@ -257,5 +262,49 @@ describe("outputs and summary", () => {
       "",
       "**Failed:** verification of x failed",
     ]);
+  });
+});
+
+describe("resolveSigner: who signs, once, whichever engine pushes", () => {
+  const KEY_FILE = sharedFixture("cosign/keys/cosign-testdata-sigstore-label-password-hello.key");
+
+  test.each(["native", "cosign"])(
+    "a key (engine %s): the key signer, and the same key and password for the CLI",
+    async (engine) => {
+      const logger = recordingLogger();
+      const inputs = parseInputs(
+        inputsFrom({ image: "ghcr.io/acme/os:1", key: "env://K", password: "hello", engine }),
+      );
+      const resolved = await resolveSigner(inputs, logger, { K: readFileSync(KEY_FILE, "utf8") });
+      const identity = resolved.signer.identity();
+      expect(identity.kind).toBe("key");
+      expect(resolved.cli).toEqual({ key: { pem: readFileSync(KEY_FILE, "utf8"), password: "hello" } });
+      expect(logger.lines).toEqual([
+        `signing key: env://K, ECDSA P-256, sha256:${identity.kind === "key" ? identity.fingerprint : ""}`,
+      ]);
+    },
+  );
+
+  test("a wrong password fails while resolving, before any engine runs", async () => {
+    const inputs = parseInputs(
+      inputsFrom({ image: "ghcr.io/acme/os:1", key: KEY_FILE, password: "nope", engine: "cosign" }),
+    );
+    await expect(resolveSigner(inputs, recordingLogger(), {})).rejects.toThrow(
+      "input 'password': wrong password",
+    );
+  });
+
+  test("the signer of the cosign CLI engine names and verifies, but never signs itself", async () => {
+    const identity = {
+      kind: "keyless",
+      identity: "https://github.com/acme/os",
+      issuer: "https://i",
+    } as const;
+    const verifier = keyVerifier(generateKeyPairSync("ec", { namedCurve: "prime256v1" }).publicKey);
+    const signer = cliSigner(identity, verifier);
+    expect(signer.identity()).toBe(identity);
+    expect(signer.verifier()).toBe(verifier);
+    await expect(signer.legacy(Buffer.from("x"))).rejects.toThrow("with engine cosign, the cosign CLI signs");
+    await expect(signer.bundle(D1, {})).rejects.toThrow("with engine cosign, the cosign CLI signs");
   });
 });

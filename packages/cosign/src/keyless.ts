@@ -14,6 +14,12 @@ import {
 import { imageSignatureStatement } from "./key-bundle";
 import type { NewSignatureLayer } from "./legacy-format";
 import type { SignatureVerifier, Verdict } from "./registry-verify";
+import {
+  certificateIdentityProblem,
+  expectedIdentity,
+  jwtClaims,
+  type KeylessPolicy,
+} from "./keyless-policy";
 import type { ImageSigner, SignerIdentity } from "./sign-images";
 import {
   digestRule,
@@ -65,28 +71,6 @@ export async function fetchActionsIdToken(
   return body.value;
 }
 
-/** The claims of a JWT, not verified (Fulcio verifies the token; we only read who we are). */
-export function jwtClaims(token: string): Record<string, unknown> {
-  const part = token.split(".")[1];
-  if (!part) throw new Error("the OIDC token is not a JWT");
-  try {
-    return JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
-  } catch {
-    throw new Error("the OIDC token's claims are not JSON");
-  }
-}
-
-/**
- * The certificate identity Fulcio gives an Actions token: the workflow that ran, as
- * `https://github.com/<job_workflow_ref>`; for other issuers the email or subject claim.
- */
-export function expectedIdentity(claims: Record<string, unknown>): string {
-  if (typeof claims.job_workflow_ref === "string") return `https://github.com/${claims.job_workflow_ref}`;
-  if (typeof claims.email === "string") return claims.email;
-  if (typeof claims.sub === "string") return claims.sub;
-  throw new Error("the OIDC token has no job_workflow_ref, email or sub claim to name the signer");
-}
-
 function splitPemCertificates(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
 }
@@ -130,13 +114,6 @@ export async function requestSigningCertificate(request: {
   if (!chain || chain.length === 0)
     throw new Error(`Fulcio at ${request.fulcioUrl} answered without a certificate chain`);
   return chain.flatMap(splitPemCertificates);
-}
-
-/** The issuer a Fulcio certificate names (OID 1.3.6.1.4.1.57264.1.8, or the legacy .1.1), read by sigstore-js. */
-export interface KeylessPolicy {
-  identity?: string;
-  identityRegexp?: string;
-  issuer: string;
 }
 
 /** cosign's `dev.sigstore.cosign/bundle` annotation: the Rekor SET and the entry it signs, in Go's field order. */
@@ -202,17 +179,6 @@ export function legacyLayerToBundle(
   } as unknown as SerializedBundle;
 }
 
-function identityProblem(identity: string | undefined, policy: KeylessPolicy): string | undefined {
-  if (identity === undefined) return "the certificate names no identity";
-  if (policy.identity !== undefined && identity !== policy.identity) {
-    return `certificate identity ${identity} is not the expected ${policy.identity}`;
-  }
-  if (policy.identityRegexp !== undefined && !new RegExp(policy.identityRegexp).test(identity)) {
-    return `certificate identity ${identity} does not match ${policy.identityRegexp}`;
-  }
-  return undefined;
-}
-
 /**
  * Keyless verification against a sigstore trust root: the certificate chains to a trusted Fulcio CA with a
  * valid SCT, the signature and Rekor's signed entry timestamp verify (sigstore-js's Verifier), the
@@ -229,7 +195,7 @@ export function keylessVerifier(trustedRoot: unknown, policy: KeylessPolicy): Si
       const signer = verifier.verify(toSignedEntity(bundleFromJSON(bundle), artifact), {
         extensions: { issuer: policy.issuer },
       });
-      return identityProblem(signer.identity?.subjectAlternativeName, policy);
+      return certificateIdentityProblem(signer.identity?.subjectAlternativeName, policy);
     } catch (error) {
       return (error as Error).message;
     }

@@ -1,22 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { InputError, type Logger } from "@frostyard/kit";
-import type { ImageSigner } from "@frostyard/cosign";
 import {
-  expectedIdentity,
-  fetchActionsIdToken,
   jwtClaims,
-  keylessSigner as makeKeylessSigner,
-  keylessVerifier,
-} from "@frostyard/cosign/keyless";
+  keylessPolicy,
+  tokenSignerIdentity,
+  type ImageSigner,
+  type SignatureVerifier,
+  type SignerIdentity,
+} from "@frostyard/cosign";
+import { fetchActionsIdToken, keylessSigner, keylessVerifier } from "@frostyard/cosign/keyless";
 import { getTrustedRoot } from "@sigstore/tuf";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import type { CosignSignInputs } from "./inputs";
 
-// cosign-cli's keyless path takes these from here too: one dynamic import, so one lazy chunk.
-export { expectedIdentity, fetchActionsIdToken, jwtClaims, keylessVerifier };
-
-// Loaded only for keyless signing (main and cosign-cli import this module dynamically): sigstore-js and
-// TUF are most of the bundle, and key-based runs should not pay their start-up time.
+// Loaded only for keyless signing (signer.ts imports this module dynamically, once): sigstore-js and TUF
+// are most of the bundle, and key-based runs should not pay their start-up time.
 
 /** The trust root keyless signatures are verified against: a `trusted-root` file, or sigstore's public-good root via TUF. */
 export async function loadTrustedRoot(path: string | undefined, logger: Logger): Promise<unknown> {
@@ -37,31 +35,46 @@ export async function loadTrustedRoot(path: string | undefined, logger: Logger):
   }
 }
 
+/** Keyless signing as resolved from the inputs and the job's OIDC token, before anything is signed. */
+export interface KeylessResolution {
+  /** Who signs: the identity Fulcio certifies for this token. */
+  identity: SignerIdentity;
+  /** The identity the inputs expect (or the workflow's own), checked on what the registry holds. */
+  verifier: SignatureVerifier;
+  /** Signs in-process: one Fulcio certificate for the run, each signature logged in Rekor. */
+  nativeSigner(): Promise<ImageSigner>;
+}
+
 /**
- * Keyless signing: the job's OIDC token (audience sigstore) → Fulcio → Rekor. The signatures are then
- * verified for the identity the inputs name, or by default the workflow's own identity from the token.
+ * Keyless: the job's OIDC token (audience sigstore), the identity it signs as, and the verification
+ * policy from `certificate-identity`/`certificate-identity-regexp`/`certificate-oidc-issuer`.
  */
-export async function keylessSigner(inputs: CosignSignInputs, logger: Logger): Promise<ImageSigner> {
-  const idToken = await fetchActionsIdToken(process.env);
+export async function resolveKeyless(
+  inputs: CosignSignInputs,
+  logger: Logger,
+  env: Record<string, string | undefined>,
+): Promise<KeylessResolution> {
+  const idToken = await fetchActionsIdToken(env);
   logger.setSecret(idToken);
   const claims = jwtClaims(idToken);
-  const identity =
-    inputs.certificateIdentityRegexp === undefined
-      ? (inputs.certificateIdentity ?? expectedIdentity(claims))
-      : undefined;
-  const trustedRoot = await loadTrustedRoot(inputs.trustedRoot, logger);
-  const verifier = keylessVerifier(trustedRoot, {
-    ...(identity !== undefined ? { identity } : {}),
-    ...(inputs.certificateIdentityRegexp !== undefined
-      ? { identityRegexp: inputs.certificateIdentityRegexp }
-      : {}),
-    issuer: inputs.certificateOidcIssuer,
-  });
+  const policy = keylessPolicy(
+    {
+      ...(inputs.certificateIdentity !== undefined
+        ? { certificateIdentity: inputs.certificateIdentity }
+        : {}),
+      ...(inputs.certificateIdentityRegexp !== undefined
+        ? { certificateIdentityRegexp: inputs.certificateIdentityRegexp }
+        : {}),
+      issuer: inputs.certificateOidcIssuer,
+    },
+    claims,
+  );
+  const verifier = keylessVerifier(await loadTrustedRoot(inputs.trustedRoot, logger), policy);
   logger.info(`keyless: Fulcio ${inputs.fulcioUrl}, Rekor ${inputs.rekorUrl}`);
-  return makeKeylessSigner({
-    idToken,
-    fulcioUrl: inputs.fulcioUrl,
-    rekorUrl: inputs.rekorUrl,
+  return {
+    identity: tokenSignerIdentity(claims),
     verifier,
-  });
+    nativeSigner: () =>
+      keylessSigner({ idToken, fulcioUrl: inputs.fulcioUrl, rekorUrl: inputs.rekorUrl, verifier }),
+  };
 }

@@ -1,35 +1,19 @@
 import { maskSecrets } from "@frostyard/kit";
-import {
-  describeKeyOrigin,
-  keySigner,
-  loadCosignPrivateKey,
-  resolveKeySource,
-  signImages,
-  type ImageSigner,
-  type SignImagesReport,
-} from "@frostyard/cosign";
+import { signImages, type SignImagesReport } from "@frostyard/cosign";
 import { RegistryClient } from "@frostyard/oci";
 import { credentialsFor } from "../registry-login";
 import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
-import { parseInputs, type CosignSignInputs } from "./inputs";
-import { prepareCosignEngine } from "./cosign-cli";
+import { parseInputs } from "./inputs";
+import { cosignEngine } from "./cosign-engine";
 import { describeSigner, outputsOf, summaryMarkdown } from "./report";
 import { removeSecretDir } from "./secret-dir";
-
-async function makeSigner(inputs: CosignSignInputs): Promise<ImageSigner> {
-  const logger = coreLogger;
-  if (inputs.key === undefined) return (await import("./keyless")).keylessSigner(inputs, logger);
-  const source = await resolveKeySource(inputs.key, process.env, "key");
-  maskSecrets(logger, [source.pem]);
-  const key = await loadCosignPrivateKey(source, inputs.password, { key: "key", password: "password" });
-  logger.info(`signing key: ${describeKeyOrigin(source.origin)}, ECDSA P-256, sha256:${key.fingerprint}`);
-  return keySigner(key);
-}
+import { resolveSigner } from "./signer";
 
 async function main(): Promise<void> {
   const logger = coreLogger;
   const env = process.env;
-  // Masked before anything can print them: inputs, and the key itself when it is given inline or by env.
+  // Masked before anything can print them (parsing may fail): the inputs, and an inline key. A key read
+  // from a file or env:// is masked where it is loaded (loadSigningKey).
   const keyInput = inputGetter("key");
   maskSecrets(logger, [
     inputGetter("password"),
@@ -37,13 +21,12 @@ async function main(): Promise<void> {
     keyInput.includes("-----BEGIN") ? keyInput : undefined,
   ]);
   const inputs = parseInputs(inputGetter);
-  if (inputs.key?.startsWith("env://")) maskSecrets(logger, [env[inputs.key.slice("env://".length)]]);
 
   const credentials = credentialsFor(inputs, logger);
   const client = new RegistryClient({ logger, credentials, insecureRegistries: inputs.insecureRegistries });
 
-  const engine = inputs.engine === "cosign" ? await prepareCosignEngine(inputs, logger) : undefined;
-  const signer = engine?.signer ?? (await makeSigner(inputs));
+  const { signer, cli } = await resolveSigner(inputs, logger, env);
+  const push = inputs.engine === "cosign" ? await cosignEngine(inputs, cli, logger) : undefined;
   const signerText = signer.identity();
   const report: SignImagesReport = await logger.group(
     `cosign-sign: ${inputs.images.length} image(s), ${inputs.format}, engine ${inputs.engine}`,
@@ -57,7 +40,7 @@ async function main(): Promise<void> {
         annotations: inputs.annotations,
         promoteTags: inputs.promoteTags,
         logger,
-        ...(engine ? { external: engine.external } : {}),
+        ...(push ? { external: push } : {}),
       }),
   );
   for (const [name, value] of Object.entries(outputsOf(report))) setOutput(name, value);

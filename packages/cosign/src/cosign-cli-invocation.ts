@@ -1,3 +1,7 @@
+/**
+ * How the cosign CLI is invoked for `engine: cosign`: which pinned release, with which argv, environment
+ * and registry auth file. Pure: installing and running it is the cosign-sign entry's engine.
+ */
 import type { ToolDownload } from "@frostyard/kit";
 
 /**

@@ -1,41 +1,33 @@
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { homedir } from "node:os";
-import {
-  ExecError,
-  execStreaming,
-  findDownload,
-  installTool,
-  maskSecrets,
-  runnerArch,
-  type Logger,
-} from "@frostyard/kit";
+import { ExecError, execStreaming, findDownload, installTool, runnerArch, type Logger } from "@frostyard/kit";
 import {
   COSIGN_DOWNLOADS,
   cosignEnv,
   cosignSignArgs,
   dockerConfigJson,
-  keySigner,
-  loadCosignPrivateKey,
-  resolveKeySource,
-  type ImageSigner,
   type SignImagesRequest,
 } from "@frostyard/cosign";
 import { allowsPlainHttp, repositoryName } from "@frostyard/oci";
 import { PUBLIC_GOOD, type CosignSignInputs } from "./inputs";
 import { makeSecretDir } from "./secret-dir";
+import type { CosignCliCredentials } from "./signer";
 
-export interface CosignEngine {
-  signer: ImageSigner;
-  external: NonNullable<SignImagesRequest["external"]>;
-}
+/** Pushes the signatures of one image (its root digest; `--recursive` covers the rest). */
+export type SignaturePusher = NonNullable<SignImagesRequest["external"]>;
 
 /**
- * `engine: cosign`: the pinned, checksummed cosign CLI pushes the signatures; verification and promotion
- * stay native. The key and password reach cosign as COSIGN_PRIVATE_KEY/COSIGN_PASSWORD, registry credentials
- * as a docker config.json in a private RUNNER_TEMP directory that the post step removes.
+ * `engine: cosign`: the pinned, checksummed cosign CLI pushes the signatures of the signer resolved
+ * before; verification and promotion stay native. The key and password reach cosign as
+ * COSIGN_PRIVATE_KEY/COSIGN_PASSWORD, registry credentials as a docker config.json in a private RUNNER_TEMP
+ * directory that the post step removes.
  */
-export async function prepareCosignEngine(inputs: CosignSignInputs, logger: Logger): Promise<CosignEngine> {
+export async function cosignEngine(
+  inputs: CosignSignInputs,
+  credentials: CosignCliCredentials,
+  logger: Logger,
+): Promise<SignaturePusher> {
   const download = findDownload(
     COSIGN_DOWNLOADS,
     "cosign",
@@ -43,48 +35,8 @@ export async function prepareCosignEngine(inputs: CosignSignInputs, logger: Logg
     runnerArch(),
     "cosign-version",
   );
-  let keyEnv: { pem: string; password: string } | undefined;
-  let actionsIdToken: { url: string; token: string } | undefined;
-  let signer: ImageSigner;
-  if (inputs.key !== undefined) {
-    const source = await resolveKeySource(inputs.key, process.env, "key");
-    maskSecrets(logger, [source.pem]);
-    // Decrypted here too: a wrong password fails before cosign runs, and the public key verifies afterwards.
-    signer = keySigner(
-      await loadCosignPrivateKey(source, inputs.password, { key: "key", password: "password" }),
-    );
-    keyEnv = { pem: source.pem, password: inputs.password };
-  } else {
-    const { expectedIdentity, fetchActionsIdToken, jwtClaims, keylessVerifier, loadTrustedRoot } =
-      await import("./keyless");
-    const idToken = await fetchActionsIdToken(process.env);
-    logger.setSecret(idToken);
-    const claims = jwtClaims(idToken);
-    const identity = inputs.certificateIdentity ?? expectedIdentity(claims);
-    const verifier = keylessVerifier(await loadTrustedRoot(inputs.trustedRoot, logger), {
-      ...(inputs.certificateIdentityRegexp !== undefined
-        ? { identityRegexp: inputs.certificateIdentityRegexp }
-        : { identity }),
-      issuer: inputs.certificateOidcIssuer,
-    });
-    const unused = async (): Promise<never> => {
-      throw new Error("with engine cosign, the cosign CLI signs");
-    };
-    signer = {
-      identity: () => ({
-        kind: "keyless",
-        identity,
-        issuer: String(claims.iss ?? inputs.certificateOidcIssuer),
-      }),
-      legacy: unused,
-      bundle: unused,
-      verifier: () => verifier,
-    };
-    actionsIdToken = {
-      url: process.env.ACTIONS_ID_TOKEN_REQUEST_URL ?? "",
-      token: process.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? "",
-    };
-  }
+  const keyEnv = credentials.key;
+  const actionsIdToken = credentials.actionsIdToken;
 
   const installed = await installTool(download, { logger });
   const cosign = installed.binaries.cosign!;
@@ -111,7 +63,7 @@ export async function prepareCosignEngine(inputs: CosignSignInputs, logger: Logg
   const secrets = [keyEnv?.pem, keyEnv?.password, inputs.registryPassword, actionsIdToken?.token];
   const formats = inputs.format === "both" ? (["legacy", "bundle"] as const) : ([inputs.format] as const);
 
-  const external: CosignEngine["external"] = async (image) => {
+  return async (image) => {
     for (const format of formats) {
       const args = cosignSignArgs({
         version: download.version,
@@ -134,5 +86,4 @@ export async function prepareCosignEngine(inputs: CosignSignInputs, logger: Logg
       }
     }
   };
-  return { signer, external };
 }
