@@ -312,6 +312,8 @@ describe.skipIf(skip)("lint-bootc with real podman and a stand-in bootc", () => 
       "input 'skip': unknown lint name(s) 'kernels'; expected names from api-base-directories,",
     ],
     [{ rootfs: ".", engine: "bootc" }, "input 'engine': is 'bootc' but 'image' is empty"],
+    [{ rootfs: "../../etc" }, "input 'rootfs': '../../etc' is outside the workspace"],
+    [{ rootfs: ".", sysext: "true" }, "input 'sysext-name': is empty while sysext is true"],
   ])("action: bad input %j fails with a clear error", async (inputs, message) => {
     const run = await action(inputs);
     expect(run.failed).toBe(true);

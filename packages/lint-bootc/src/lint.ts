@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError, type Logger } from "@frostyard/kit";
+import type { Logger } from "@frostyard/kit";
 import type { Finding } from "./findings";
 import { describeSource, type ImageSource } from "./image-source";
 import { runNativeChecks, type NativeReport } from "./native";
@@ -92,6 +92,56 @@ export function mergeFindings(
   };
 }
 
+/** Why a lint cannot start, in the words of the option at fault (the lint-bootc action's inputs share the names). */
+export interface TargetProblem {
+  option: "image" | "engine";
+  problem: string;
+  accepted: string;
+}
+
+/**
+ * What to lint and how must fit together: something to lint; bootc runs only in an image; a system
+ * extension is not a bootable root, so bootc's lints never apply to it. The one check of these rules:
+ * lint() refuses with it, and the action maps it to the input.
+ */
+export function targetProblem(target: {
+  image?: unknown;
+  rootfs?: unknown;
+  engine: Engine;
+  sysext?: unknown;
+}): TargetProblem | undefined {
+  if (!target.image && !target.rootfs) {
+    return {
+      option: "image",
+      problem: "and 'rootfs' are both empty",
+      accepted: "an image (registry reference, OCI layout path or local name), a rootfs directory, or both",
+    };
+  }
+  if (target.engine === "bootc" && !target.image) {
+    return {
+      option: "engine",
+      problem: "is 'bootc' but 'image' is empty",
+      accepted: "an image to run bootc in, or engine native to check 'rootfs' alone",
+    };
+  }
+  if (target.engine === "bootc" && target.sysext) {
+    return {
+      option: "engine",
+      problem: "is 'bootc' with sysext: true; a system extension is checked by the native rules",
+      accepted: "engine native or auto",
+    };
+  }
+  return undefined;
+}
+
+/** lint() called with options that cannot go together (see targetProblem). */
+export class LintTargetError extends Error {
+  constructor(readonly target: TargetProblem) {
+    super(`lint-bootc: ${target.option} ${target.problem}; expected ${target.accepted}`);
+    this.name = "LintTargetError";
+  }
+}
+
 /**
  * Lints an image with the bootc inside it and/or a root filesystem with native checks, per `engine`:
  * `bootc` needs an image with bootc; `native` checks `rootfs` (or the unpacked image); `auto` runs bootc
@@ -100,20 +150,8 @@ export function mergeFindings(
  */
 export async function lint(options: LintOptions): Promise<LintReport> {
   const { logger, engine } = options;
-  if (!options.image && !options.rootfs) {
-    throw new InputError(
-      "image",
-      "and 'rootfs' are both empty",
-      "an image to lint, a root filesystem directory, or both",
-    );
-  }
-  if (engine === "bootc" && !options.image) {
-    throw new InputError(
-      "engine",
-      "is 'bootc' but no image was given",
-      "an 'image' input with engine bootc, or engine native for a rootfs",
-    );
-  }
+  const problem = targetProblem(options);
+  if (problem) throw new LintTargetError(problem);
   const podmanOptions: PodmanOptions = { logger, env: options.podmanEnv, podman: options.podman };
   const notes: string[] = [];
   let bootc: BootcSection | undefined;

@@ -4,11 +4,13 @@ import {
   getList,
   getOptionalString,
   InputError,
+  pathInWorkspace,
   type InputGetter,
 } from "@frostyard/kit";
 import {
   ENGINES,
   parseImageSource,
+  targetProblem,
   validateSkip,
   type Engine,
   type ImageSource,
@@ -19,6 +21,9 @@ export interface LintBootcInputs {
   image?: ImageSource;
   /** The raw `image` input, for messages. */
   imageText?: string;
+  /** The `rootfs` input as written, for messages. */
+  rootfsText?: string;
+  /** `rootfs` resolved against the workspace (never outside it). */
   rootfs?: string;
   engine: Engine;
   fatalWarnings: boolean;
@@ -29,25 +34,22 @@ export interface LintBootcInputs {
   sysextRequiredPaths: string[];
 }
 
-export function parseInputs(get: InputGetter): LintBootcInputs {
+/** `workspace`: what relative paths are relative to, and what `rootfs` may not leave (GITHUB_WORKSPACE). */
+export function parseInputs(get: InputGetter, workspace: string = process.cwd()): LintBootcInputs {
   const imageText = getOptionalString(get, "image");
-  const rootfs = getOptionalString(get, "rootfs");
+  const rootfsText = getOptionalString(get, "rootfs");
   const engine = getEnum(get, "engine", ENGINES, "auto");
-  if (!imageText && !rootfs) {
-    throw new InputError(
-      "image",
-      "and 'rootfs' are both empty",
-      "an image (registry reference, OCI layout path or local name), a rootfs directory, or both",
-    );
-  }
-  if (engine === "bootc" && !imageText) {
-    throw new InputError(
-      "engine",
-      "is 'bootc' but 'image' is empty",
-      "an image to run bootc in, or engine native to check 'rootfs' alone",
-    );
-  }
   const sysext = getBoolean(get, "sysext", false);
+  const problem = targetProblem({ image: imageText, rootfs: rootfsText, engine, sysext });
+  if (problem) throw new InputError(problem.option, problem.problem, problem.accepted);
+  const rootfs = rootfsText === undefined ? undefined : pathInWorkspace(workspace, rootfsText);
+  if (rootfsText !== undefined && rootfs === undefined) {
+    throw new InputError(
+      "rootfs",
+      `'${rootfsText}' is outside the workspace ${workspace}`,
+      "a root filesystem directory inside the workspace",
+    );
+  }
   const sysextName = getOptionalString(get, "sysext-name");
   const sysextBase = getOptionalString(get, "sysext-base");
   const sysextRequiredPaths = getList(get, "sysext-required-paths");
@@ -55,11 +57,11 @@ export function parseInputs(get: InputGetter): LintBootcInputs {
     const given = sysextName ? "sysext-name" : sysextBase ? "sysext-base" : "sysext-required-paths";
     throw new InputError(given, "is set while sysext is false", "sysext: true to lint a system extension");
   }
-  if (sysext && engine === "bootc") {
+  if (sysext && sysextName === undefined) {
     throw new InputError(
-      "engine",
-      "is 'bootc' with sysext: true; a system extension is checked by the native rules",
-      "engine native or auto",
+      "sysext-name",
+      "is empty while sysext is true",
+      "the extension's name: usr/lib/extension-release.d/extension-release.<name> is checked",
     );
   }
   if (sysextName !== undefined && !/^[A-Za-z0-9][\w.+-]*$/.test(sysextName)) {
@@ -72,6 +74,7 @@ export function parseInputs(get: InputGetter): LintBootcInputs {
   return {
     image: imageText ? parseImageSource(imageText) : undefined,
     imageText,
+    rootfsText,
     rootfs,
     engine,
     fatalWarnings: getBoolean(get, "fatal-warnings", false),

@@ -7,9 +7,8 @@ import { annotationsFor, failureOf, summaryMarkdown } from "./report";
 
 async function main(): Promise<void> {
   const logger = coreLogger;
-  const inputs = parseInputs(inputGetter);
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-  const rootfs = inputs.rootfs ? resolve(workspace, inputs.rootfs) : undefined;
+  const inputs = parseInputs(inputGetter, workspace);
   const sysext = inputs.sysext
     ? {
         name: inputs.sysextName,
@@ -22,7 +21,7 @@ async function main(): Promise<void> {
 
   const report = await lint({
     image: inputs.image,
-    rootfs,
+    rootfs: inputs.rootfs,
     engine: inputs.engine,
     fatalWarnings: inputs.fatalWarnings,
     skip: inputs.skip,
@@ -37,7 +36,7 @@ async function main(): Promise<void> {
   setJsonOutput("failures", findingRecords(report.failures));
   setJsonOutput("warnings", findingRecords(report.warnings));
   setOutput("bootc-version", report.bootc?.version ?? "");
-  await writeSummary(summaryMarkdown(report, inputs.imageText ?? inputs.rootfs ?? ""));
+  await writeSummary(summaryMarkdown(report, inputs.imageText ?? inputs.rootfsText ?? ""));
   const failure = failureOf(report);
   if (failure) throw new Error(failure);
 }
