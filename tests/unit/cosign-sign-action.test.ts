@@ -182,6 +182,7 @@ function report(overrides: Partial<SignImagesReport> = {}): SignImagesReport {
           },
         ],
         promoted: ["ghcr.io/acme/os:latest"],
+        superseded: [],
       },
     ],
     ...overrides,
@@ -225,6 +226,26 @@ describe("outputs and summary", () => {
     [`ghcr.io/acme/os@${D1}`, D2, `ghcr.io/acme/os@${D1}@${D2}`],
   ])("signatureOutput %s (%s) → %s", (reference, digest, expected) => {
     expect(signatureOutput({ reference, digest })).toBe(expected);
+  });
+
+  test("a promoted tag another writer moved is a warning in the summary, and not a promoted tag", () => {
+    const r = report();
+    r.images[0]!.promoted = ["ghcr.io/acme/os:stable"];
+    r.images[0]!.superseded = [
+      { reference: "ghcr.io/acme/os:latest", digest: D2 },
+      { reference: "ghcr.io/acme/os:edge", digest: undefined },
+    ];
+    expect(outputsOf(r)["promoted-tags"]).toBe('["ghcr.io/acme/os:stable"]');
+    const md = summaryMarkdown(
+      r,
+      { format: "legacy", engine: "native" },
+      { kind: "key", fingerprint: "ab12" },
+    );
+    expect(md.split("\n").slice(-3)).toEqual([
+      `**Warning:** \`ghcr.io/acme/os:latest\` was promoted, then moved by another writer; it now names \`${D2}\`, so it is not among the promoted tags.`,
+      "",
+      "**Warning:** `ghcr.io/acme/os:edge` was promoted, then moved by another writer; it now names nothing, so it is not among the promoted tags.",
+    ]);
   });
 
   test.each([

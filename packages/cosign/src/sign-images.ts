@@ -5,7 +5,7 @@ import { signatureTag } from "./legacy-format";
 import type { Logger } from "@frostyard/kit";
 import { createKeyBundle } from "./key-bundle";
 import type { CosignPrivateKey } from "./keys";
-import { promoteTags } from "./promote";
+import { promoteTagsReadBack, type PromoteOptions, type TagPromotion } from "./promote";
 import {
   pushBundleSignature,
   pushLegacySignature,
@@ -66,7 +66,10 @@ export interface SignedTarget {
 export interface SignedImage {
   image: ResolvedImage;
   targets: SignedTarget[];
+  /** The tags that name the signed digest when read back after promotion. */
   promoted: string[];
+  /** Tags this run promoted that another writer moved before the read-back: not promoted by us. */
+  superseded: Omit<TagPromotion, "promoted">[];
 }
 
 export interface SignImagesRequest {
@@ -85,6 +88,8 @@ export interface SignImagesRequest {
    * read back from the registry for the report.
    */
   external?: (image: ResolvedImage, targets: readonly SignTarget[]) => Promise<void>;
+  /** Between each tag's PUT and its read-back (tests move the tag from outside here). */
+  afterPromotePut?: PromoteOptions["afterPut"];
 }
 
 export interface SignImagesReport {
@@ -172,7 +177,7 @@ export async function signImages(request: SignImagesRequest): Promise<SignImages
           verification: [],
         });
       }
-      images.push({ image, targets: signed, promoted: [] });
+      images.push({ image, targets: signed, promoted: [], superseded: [] });
       continue;
     }
     for (const target of targets) {
@@ -220,7 +225,7 @@ export async function signImages(request: SignImagesRequest): Promise<SignImages
         verification: [],
       });
     }
-    images.push({ image, targets: signed, promoted: [] });
+    images.push({ image, targets: signed, promoted: [], superseded: [] });
   }
 
   // Verify only after everything was pushed: this reads back what the registry holds now.
@@ -241,12 +246,17 @@ export async function signImages(request: SignImagesRequest): Promise<SignImages
   if (failure) return { images, verified: false, failure };
 
   for (const signedImage of images) {
-    signedImage.promoted = await promoteTags(
+    const results = await promoteTagsReadBack(
       client,
       signedImage.image.repository,
       signedImage.image.digest,
       request.promoteTags,
+      { logger, ...(request.afterPromotePut ? { afterPut: request.afterPromotePut } : {}) },
     );
+    signedImage.promoted = results.filter((r) => r.promoted).map((r) => r.reference);
+    signedImage.superseded = results
+      .filter((r) => !r.promoted)
+      .map(({ reference, digest }) => ({ reference, digest }));
     for (const ref of signedImage.promoted) logger.info(`promoted ${ref} → ${signedImage.image.digest}`);
   }
   return { images, verified: true };

@@ -42,6 +42,11 @@ export function summaryMarkdown(
     `Signed by ${describeSigner(signer)}, format **${inputs.format}**, engine ${inputs.engine}.`,
     markdownTable(["image", "digest", "signature", "verification", "promoted"], rows),
   ];
+  for (const { reference, digest } of report.images.flatMap((i) => i.superseded)) {
+    lines.push(
+      `**Warning:** \`${reference}\` was promoted, then moved by another writer; it now names ${digest ? `\`${digest}\`` : "nothing"}, so it is not among the promoted tags.`,
+    );
+  }
   if (report.failure) lines.push(`**Failed:** ${report.failure}`);
   return lines.join("\n\n");
 }
