@@ -1,4 +1,4 @@
 export { run, failureMessage, type WorkerRole } from "./run";
 export { isPostStep, readState, saveState, STATE } from "./state";
 export { coreLogger } from "./core-logger";
-export { inputGetter, setJsonOutput, setOutput, writeSummary } from "./inputs-core";
+export { inputGetter, setJsonOutput, setOutput, writeSummary } from "./runner-io";

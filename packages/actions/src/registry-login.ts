@@ -1,12 +1,8 @@
-import { getOptionalString, InputError, type InputGetter, type Logger } from "@frostyard/kit";
-import { CredentialStore } from "@frostyard/oci";
+import { getOptionalString, InputError, type InputGetter } from "@frostyard/kit";
+import type { RegistryLogin } from "@frostyard/publish";
 
 /** The `registry`, `registry-username` and `registry-password` inputs several actions share. */
-export interface RegistryLogin {
-  registry?: string;
-  registryUsername?: string;
-  registryPassword?: string;
-}
+export type { RegistryLogin } from "@frostyard/publish";
 
 /**
  * Reads the login inputs: username and password come as a pair, and (unless the registry is implied, as
@@ -42,15 +38,5 @@ export function parseRegistryLogin(
   };
 }
 
-/** A CredentialStore holding the login for its registry (others come from the auth files). */
-export function credentialsFor(
-  login: RegistryLogin,
-  logger: Logger,
-  registry = login.registry,
-): CredentialStore {
-  const credentials = new CredentialStore({ logger });
-  if (registry && login.registryUsername && login.registryPassword) {
-    credentials.set(registry, { username: login.registryUsername, password: login.registryPassword });
-  }
-  return credentials;
-}
+/** The credential store is built in one place, the publish path's; entries import it from here. */
+export { credentialsFor } from "@frostyard/publish";

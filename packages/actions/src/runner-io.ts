@@ -1,3 +1,5 @@
+// What an action exchanges with the runner: inputs in, outputs and the job summary out (the only
+// @actions/core calls besides the logger and the post-step state).
 import * as core from "@actions/core";
 import type { InputGetter } from "@frostyard/kit";
 
