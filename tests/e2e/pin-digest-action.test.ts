@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { copyFixtureRepo, snapshot } from "../fixtures/pin-digest/fixture";
 import { startFakeGitHub, type FakeGitHub } from "../helpers/github-api";
@@ -231,6 +231,37 @@ describe.skipIf(skip)("actions/pin-digest through the local runner", () => {
       `FROM ${registry.host}/multi:1@${digests["multi:1"]}\nFROM ${registry.host}/missing:1\n`,
     );
     expect(run.outputs.changed).toBe("true");
+  });
+
+  test("paths leaving the workspace are refused, naming the input; the file outside is not rewritten", async () => {
+    const workdir = await workspace();
+    const outside = await mkdtemp(join(tmpdir(), "pin-digest-outside-"));
+    dirs.push(outside);
+    const text = `FROM ${registry.host}/base:1\n`;
+    await writeFile(join(outside, "Containerfile"), text);
+    const run = await runBuiltAction("pin-digest", {
+      workdir,
+      env: env(),
+      inputs: { paths: join("..", basename(outside), "Containerfile") },
+    });
+    expect(run.failed).toBe(true);
+    expect(run.annotations.map((a) => a.message).join("\n")).toContain(
+      `input 'paths': matches '../${basename(outside)}/Containerfile', outside the workspace`,
+    );
+    expect(await readFile(join(outside, "Containerfile"), "utf8")).toBe(text);
+  });
+
+  test("check with paths matching no file fails naming the patterns", async () => {
+    const workdir = await workspace();
+    const run = await runBuiltAction("pin-digest", {
+      workdir,
+      env: env(),
+      inputs: { mode: "check", paths: "nope/*.yml" },
+    });
+    expect(run.failed).toBe(true);
+    expect(run.annotations.map((a) => a.message)).toContain(
+      "input 'paths' matched no file ('nope/*.yml'): a check that checked nothing cannot pass",
+    );
   });
 
   test("a bad input fails with the input's name and what is accepted", async () => {

@@ -108,6 +108,14 @@ describe("parseInputs", () => {
       { branch: "a..b" },
       "input 'branch': got 'a..b'; expected a git branch name of letters, digits, '.', '_', '-' and '/'",
     ],
+    [
+      { "insecure-registries": "reg.lan:5000, ::error::x" },
+      "input 'insecure-registries': got '::error::x'; expected registry hosts as host or host:port",
+    ],
+    [
+      { "insecure-registries": "http://reg.lan" },
+      "input 'insecure-registries': got 'http://reg.lan'; expected registry hosts as host or host:port",
+    ],
   ])("%j → %s", (values, message) => {
     expect(() => parseInputs(inputsFrom(values))).toThrow(message);
   });
@@ -127,6 +135,7 @@ function outcome(status: RefOutcome["status"], line: number, extra: Partial<RefO
 }
 
 const REPORT: PinReport = {
+  files: ["Containerfile", "compose.yaml"],
   outcomes: [
     outcome("pinned", 1, { new: `debian:12@sha256:${"1".repeat(64)}` }),
     outcome("unpinned", 2, { message: "'debian:12' is not pinned to a digest" }),
@@ -149,25 +158,35 @@ describe("report", () => {
       `${unpinnedLevel} Containerfile:2 unpinned reference: 'debian:12' is not pinned to a digest`,
       "warning Containerfile:3 reference with a variable: '$BASE' contains the variable $BASE",
       "error Containerfile:4 pin-digest: 'debian:13': no such tag in the registry (manifest unknown)",
-      "error compose.yaml:3 pin-digest: file not read: not valid YAML: bad indentation",
+      "error compose.yaml:3 pin-digest: file matched by 'paths' not read: not valid YAML: bad indentation",
     ]);
   });
 
   test.each([
     [
       "check",
-      "1 reference(s) not pinned: Containerfile:2 debian:12. 1 reference(s) failed: Containerfile:4 'debian:13': no such tag in the registry (manifest unknown). 1 file(s) could not be read: compose.yaml: not valid YAML: bad indentation",
+      "1 reference(s) not pinned: Containerfile:2 debian:12. 1 reference(s) failed: Containerfile:4 'debian:13': no such tag in the registry (manifest unknown). 1 file(s) matched by input 'paths' could not be read: compose.yaml: not valid YAML: bad indentation",
     ],
     [
       "pin",
-      "1 reference(s) failed: Containerfile:4 'debian:13': no such tag in the registry (manifest unknown). 1 file(s) could not be read: compose.yaml: not valid YAML: bad indentation",
+      "1 reference(s) failed: Containerfile:4 'debian:13': no such tag in the registry (manifest unknown). 1 file(s) matched by input 'paths' could not be read: compose.yaml: not valid YAML: bad indentation",
     ],
   ] as const)("failure in %s mode", (mode, message) => {
-    expect(failureOf(REPORT, mode)).toBe(message);
+    expect(failureOf(REPORT, mode, ["**/Containerfile"])).toBe(message);
   });
 
   test("a clean report does not fail", () => {
-    expect(failureOf({ ...REPORT, outcomes: [REPORT.outcomes[0]!], problems: [] }, "check")).toBeUndefined();
+    expect(
+      failureOf({ ...REPORT, outcomes: [REPORT.outcomes[0]!], problems: [] }, "check", ["**/Containerfile"]),
+    ).toBeUndefined();
+  });
+
+  test.each([
+    ["check", "input 'paths' matched no file ('nope/*', 'x.yml'): a check that checked nothing cannot pass"],
+    ["pin", undefined],
+  ] as const)("no file matched, %s mode: %s", (mode, message) => {
+    const empty: PinReport = { ...REPORT, files: [], outcomes: [], problems: [], changedFiles: [] };
+    expect(failureOf(empty, mode, ["nope/*", "x.yml"])).toBe(message);
   });
 
   test("summary: counts, the PR link and a row per reference", () => {
@@ -179,6 +198,7 @@ describe("report", () => {
     expect(md).toContain(
       `| Containerfile:1 | \`debian\` | \`debian:12\` | \`debian:12@sha256:${"1".repeat(64)}\` | pinned |`,
     );
+    expect(md).toContain("Files matched by `paths` but not read:");
     expect(md).toContain("- `compose.yaml`: not valid YAML: bad indentation");
   });
 });

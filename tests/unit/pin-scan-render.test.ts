@@ -6,6 +6,7 @@ import {
   DEFAULT_PATHS,
   findFiles,
   formatOf,
+  OutsideRootError,
   pinRecords,
   pullRequestBody,
   statusCounts,
@@ -87,6 +88,37 @@ describe("findFiles with the default globs", () => {
     expect(await readFile(file, "utf8")).toBe("new\n");
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await readdir(join(root, "app"))).filter((n) => n.includes("pin-digest"))).toEqual([]);
+  });
+});
+
+describe("findFiles never leaves the root", () => {
+  let parent: string;
+  beforeAll(async () => {
+    parent = await mkdtemp(join(tmpdir(), "pin-outside-"));
+    for (const f of ["ws/app/Containerfile", "outside/Containerfile"]) {
+      await mkdir(join(parent, f, ".."), { recursive: true });
+      await writeFile(join(parent, f), "FROM debian:12\n");
+    }
+  });
+  afterAll(() => rm(parent, { recursive: true, force: true }));
+
+  test.each([
+    ["'..' out of the root", "../outside/Containerfile", "../outside/Containerfile"],
+    ["'..' after '**'", "**/../outside/*", "../outside/Containerfile"],
+    ["'..' after a directory", "app/../../outside/*", "../outside/Containerfile"],
+  ])("%s (%s) is refused, naming the file", async (_name, glob, file) => {
+    const error = await findFiles(join(parent, "ws"), ["**/Containerfile", glob]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutsideRootError);
+    expect((error as OutsideRootError).file).toBe(file);
+  });
+
+  test("an absolute glob elsewhere is refused", async () => {
+    const error = await findFiles(join(parent, "ws"), [join(parent, "outside/*")]).catch((e: unknown) => e);
+    expect((error as OutsideRootError).file).toBe(join(parent, "outside/Containerfile"));
+  });
+
+  test("'..' that comes back in is fine", async () => {
+    expect(await findFiles(join(parent, "ws"), ["app/../app/Containerfile"])).toEqual(["app/Containerfile"]);
   });
 });
 

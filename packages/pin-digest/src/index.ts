@@ -5,7 +5,7 @@ export { findVariable } from "./variables";
 export { extractDockerfile, logicalLines } from "./dockerfile";
 export { extractYaml } from "./yaml-refs";
 export { extract, formatOf, type FileFormat } from "./extract";
-export { DEFAULT_PATHS, findFiles, scan, type ScannedFile } from "./scan";
+export { DEFAULT_PATHS, findFiles, OutsideRootError, scan, type ScannedFile } from "./scan";
 export { planRef, type Step } from "./plan";
 export { applyEdits, versionComment, imageEdits, actionEdits } from "./rewrite";
 export { mapBounded } from "./concurrency";

@@ -26,6 +26,8 @@ export interface PinOptions {
 }
 
 export interface PinReport {
+  /** Every file the globs matched (relative, sorted): none means nothing was checked. */
+  files: string[];
   /** Every reference found (those `include` leaves out excepted), in file and line order. */
   outcomes: RefOutcome[];
   /** Files that could not be read or parsed, left untouched. */
@@ -170,6 +172,7 @@ export async function pinDigests(options: PinOptions): Promise<PinReport> {
 
   const outcomes = scanned.flatMap((f) => f.refs.flatMap((r) => (done.has(r) ? [done.get(r)!] : [])));
   return {
+    files: scanned.map((f) => f.file),
     outcomes,
     problems: scanned.flatMap((f) => f.problems),
     changedFiles: rewritten.map((r) => r.file),

@@ -1,5 +1,6 @@
 import { glob, readFile, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
+import { pathInWorkspace } from "@frostyard/kit";
 import { extract } from "./extract";
 import type { Extraction } from "./types";
 
@@ -19,11 +20,28 @@ export const DEFAULT_PATHS: readonly string[] = [
 
 const SKIPPED_DIRS = /(^|[/\\])(node_modules|\.git)$/;
 
-/** Files under `root` matching any glob (relative, forward slashes, sorted, each once). */
+/**
+ * Globs matched a file outside the root (`../x`, `/etc/x`, or `..` after a `**`): pin-digest rewrites
+ * what it finds, so it never goes there.
+ */
+export class OutsideRootError extends Error {
+  constructor(
+    readonly file: string,
+    readonly root: string,
+    readonly globs: readonly string[],
+  ) {
+    super(`'${file}' is outside ${root}, matched by ${globs.map((g) => `'${g}'`).join(", ")}`);
+    this.name = "OutsideRootError";
+  }
+}
+
+/** Files under `root` matching any glob (relative, forward slashes, sorted, each once); none outside it. */
 export async function findFiles(root: string, globs: readonly string[]): Promise<string[]> {
   const found = new Set<string>();
   const exclude = (p: string | { name: string }) => SKIPPED_DIRS.test(typeof p === "string" ? p : p.name);
   for await (const p of glob([...globs], { cwd: root, exclude })) {
+    // Matched paths are checked, not the globs: `**/../x` resolves inside the root as a path, yet matches ../x.
+    if (pathInWorkspace(root, p) === undefined) throw new OutsideRootError(p, root, globs);
     const rel = p.split(sep).join("/");
     if (found.has(rel)) continue;
     const info = await stat(join(root, p)).catch(() => undefined);

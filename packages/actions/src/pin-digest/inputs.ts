@@ -1,6 +1,7 @@
 import {
   getBoolean,
   getEnum,
+  getHostList,
   getInteger,
   getList,
   getOptionalString,
@@ -44,7 +45,7 @@ export function parseInputs(get: InputGetter): PinDigestInputs {
     token: getOptionalString(get, "token"),
     branch,
     ...login,
-    insecureRegistries: getList(get, "insecure-registries"),
+    insecureRegistries: getHostList(get, "insecure-registries"),
     concurrency: getInteger(get, "concurrency", { min: 1, max: 64, default: 16 }),
   };
 }

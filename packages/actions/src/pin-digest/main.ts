@@ -1,9 +1,10 @@
-import { emitAnnotations, maskSecrets } from "@frostyard/kit";
+import { emitAnnotations, InputError, maskSecrets } from "@frostyard/kit";
 import { RegistryClient } from "@frostyard/oci";
 import { credentialsFor } from "../registry-login";
 import {
   GitHubActionResolver,
   openPullRequest,
+  OutsideRootError,
   pinDigests,
   pinRecords,
   pullRequestBody,
@@ -29,18 +30,27 @@ async function main(): Promise<void> {
     logger,
   });
 
-  const report = await logger.group(`pin-digest: ${inputs.mode} (${inputs.include})`, () =>
-    pinDigests({
-      root,
-      paths: inputs.paths,
-      mode: inputs.mode,
-      include: inputs.include,
-      images: registryResolver(client),
-      actions,
-      concurrency: inputs.concurrency,
-      logger,
-    }),
-  );
+  const report = await logger
+    .group(`pin-digest: ${inputs.mode} (${inputs.include})`, () =>
+      pinDigests({
+        root,
+        paths: inputs.paths,
+        mode: inputs.mode,
+        include: inputs.include,
+        images: registryResolver(client),
+        actions,
+        concurrency: inputs.concurrency,
+        logger,
+      }),
+    )
+    .catch((e: unknown) => {
+      if (!(e instanceof OutsideRootError)) throw e;
+      throw new InputError(
+        "paths",
+        `matches '${e.file}', outside the workspace ${root}`,
+        "globs relative to the workspace that stay inside it",
+      );
+    });
   logger.info(`${statusCounts(report.outcomes)}; registry requests: ${client.stats.requests}`);
   emitAnnotations(logger, annotationsFor(report, inputs.mode));
 
@@ -65,7 +75,7 @@ async function main(): Promise<void> {
 
   await writeSummary(summaryMarkdown(report, inputs, pullRequest));
   if (pullRequestError) throw pullRequestError;
-  const failure = failureOf(report, inputs.mode);
+  const failure = failureOf(report, inputs.mode, inputs.paths);
   if (failure) throw new Error(failure);
 }
 

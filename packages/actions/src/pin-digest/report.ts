@@ -27,7 +27,7 @@ export function annotationsFor(report: PinReport, mode: PinDigestInputs["mode"])
   for (const p of report.problems) {
     list.push({
       level: "error",
-      title: "pin-digest: file not read",
+      title: "pin-digest: file matched by 'paths' not read",
       message: p.message,
       file: p.file,
       line: p.line,
@@ -36,9 +36,18 @@ export function annotationsFor(report: PinReport, mode: PinDigestInputs["mode"])
   return list;
 }
 
-/** Why the step fails, or undefined when it succeeds. */
-export function failureOf(report: PinReport, mode: PinDigestInputs["mode"]): string | undefined {
+/** Why the step fails, or undefined when it succeeds. `paths`: the globs the files were found by. */
+export function failureOf(
+  report: PinReport,
+  mode: PinDigestInputs["mode"],
+  paths: readonly string[],
+): string | undefined {
   const reasons: string[] = [];
+  if (mode === "check" && report.files.length === 0) {
+    reasons.push(
+      `input 'paths' matched no file (${paths.map((p) => `'${p}'`).join(", ")}): a check that checked nothing cannot pass`,
+    );
+  }
   const errors = report.outcomes.filter((o) => o.status === "error");
   const unpinned = report.outcomes.filter((o) => o.status === "unpinned");
   if (mode === "check" && unpinned.length > 0) {
@@ -53,7 +62,7 @@ export function failureOf(report: PinReport, mode: PinDigestInputs["mode"]): str
   }
   if (report.problems.length > 0) {
     reasons.push(
-      `${report.problems.length} file(s) could not be read: ${report.problems.map((p) => `${p.file}: ${p.message}`).join("; ")}`,
+      `${report.problems.length} file(s) matched by input 'paths' could not be read: ${report.problems.map((p) => `${p.file}: ${p.message}`).join("; ")}`,
     );
   }
   return reasons.length > 0 ? reasons.join(". ") : undefined;
@@ -72,7 +81,10 @@ export function summaryMarkdown(
   if (pullRequest) lines.push(`Pull request: [#${pullRequest.number}](${pullRequest.url})`);
   lines.push(outcomesTable(report.outcomes));
   if (report.problems.length > 0) {
-    lines.push("Files not read:", report.problems.map((p) => `- \`${p.file}\`: ${p.message}`).join("\n"));
+    lines.push(
+      "Files matched by `paths` but not read:",
+      report.problems.map((p) => `- \`${p.file}\`: ${p.message}`).join("\n"),
+    );
   }
   return lines.join("\n\n");
 }
