@@ -90,11 +90,14 @@ export async function verifyStage(
   });
 }
 
-/** Promote: floating tags move to the digest only now that its signature verified. */
+/**
+ * Promote: floating tags move to the digest only now that its signature verified; a tag another run moved
+ * on before it was read back is warned about and not reported as promoted.
+ */
 export async function promoteStage(run: PipelineRun, pushed: PushedImage): Promise<void> {
   const { options, report, logger } = run;
   report.promoted = await runStage(run.timings, "promote", () =>
-    promoteTags(pushed.client, pushed.target, pushed.digest, options.promoteTags),
+    promoteTags(pushed.client, pushed.target, pushed.digest, options.promoteTags, { logger }),
   );
   for (const ref of report.promoted) logger.info(`promoted ${ref} → ${pushed.digest}`);
 }

@@ -1,4 +1,5 @@
 import { formatBytes, heading, markdownTable } from "@frostyard/kit";
+import { signatureOutput } from "@frostyard/cosign";
 import type { PipelineReport } from "@frostyard/pipeline";
 import { summaryMarkdown as buildSummary } from "../build-mkosi/report";
 
@@ -20,9 +21,7 @@ export function outputsOf(report: PipelineReport): Record<string, string> {
     "registry-layout": pushed?.registryLayout ?? "",
     rootfs: report.build.rootfs ?? "",
     tags: JSON.stringify(pushed?.tags ?? []),
-    signature: signature
-      ? `${signature.reference}@${signature.digest}`.replace(/@(sha256:[0-9a-f]{64})@\1$/, "@$1")
-      : "",
+    signature: signature ? signatureOutput(signature) : "",
     verified: String(report.verification?.verified ?? false),
     "promoted-tags": JSON.stringify(report.promoted),
     "public-key": report.publicKey?.path ?? "",
