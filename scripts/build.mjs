@@ -1,8 +1,17 @@
 #!/usr/bin/env node
-// Bundles every action entry (packages/actions/src/<name>/main.ts → dist/<name>/index.js) and the local
-// runner CLI (packages/runner/src/cli.ts → dist/cli/index.js) with ncc: minified ESM, no source maps, no
-// license files. ncc also writes a package.json {"type":"module"} beside each bundle; it is kept, since
-// the bundle is ESM and the runner must load it as such wherever it is checked out.
+// Bundles every action entry (packages/actions/src/<name>/main.ts → dist/<name>/) and the local runner CLI
+// (packages/runner/src/cli.ts → dist/cli/) with ncc: minified ESM. ncc also writes a package.json
+// {"type":"module"} beside each bundle; it is kept, since the bundle is ESM and the runner must load it as
+// such wherever it is checked out. Each dist/<name>/ holds:
+//   index.js        a two-line loader: switches Node's source maps on, then imports bundle.js. The switch
+//                   only applies to modules loaded after it, and an action cannot pass --enable-source-maps
+//                   (action.yml has no node flags), so it cannot live inside the bundle itself.
+//   bundle.js(.map) the bundle and its map (chunks: N.index.js(.map)); stack traces name the lines of
+//                   packages/…/*.ts. Only our own sources are mapped (see traceMap), with paths relative to
+//                   dist/<name>/, so they resolve in a checkout.
+//   licenses.txt    the licences of every third-party package bundled, as GitHub's and Docker's actions ship.
+//                   Written here from the packages the maps name, not by ncc --license: with chunks, ncc
+//                   writes one licenses.txt per chunk to the same name and the last one wins.
 //
 //   node scripts/build.mjs [--out-dir DIR] [--only NAME[,NAME…]] [--entry FILE]
 //
@@ -12,7 +21,8 @@
 // entry is built by its own ncc process into a scratch directory, then moved into place file by file
 // with rename, so tests reading dist/ while a build runs never see half a file.
 import { spawn } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,7 +77,11 @@ function runNcc(entry, outDir) {
     // Transpile only: type checking is `npm run typecheck`'s job. With it, ncc's ts-loader would check
     // the whole tsconfig program (tests included) for every bundle, slowly, and a type error in a test
     // would stop every action from building.
-    const args = [nccCli, "build", entry, "--out", outDir, "--minify", "--transpile-only", "--quiet"];
+    // Node's own source-map support (the loader) rather than ncc's register, which bundles source-map-support.
+    const args = [
+      ...[nccCli, "build", entry, "--out", outDir, "--minify", "--transpile-only", "--quiet"],
+      ...["--source-map", "--no-source-map-register"],
+    ];
     const child = spawn(process.execPath, args, {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
@@ -110,13 +124,180 @@ async function install(scratch, target, executable) {
   }
 }
 
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** One mappings segment's VLQ fields, as numbers (still relative, as the format stores them). */
+function decodeSegment(text) {
+  const values = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of text) {
+    const digit = BASE64.indexOf(char);
+    if (digit < 0) throw new Error(`source map: '${char}' is not a base64 VLQ digit`);
+    value += (digit & 31) << shift;
+    if (digit & 32) shift += 5;
+    else {
+      values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return values;
+}
+
+function encodeSegment(values) {
+  let text = "";
+  for (const n of values) {
+    let value = n < 0 ? (-n << 1) | 1 : n << 1;
+    do {
+      let digit = value & 31;
+      value >>>= 5;
+      if (value > 0) digit |= 32;
+      text += BASE64[digit];
+    } while (value > 0);
+  }
+  return text;
+}
+
+/** Our own code: TypeScript outside node_modules (the bundled packages ship JavaScript). */
+const isOurs = (source) => source.endsWith(".ts") && !source.split("/").includes("node_modules");
+
+/**
+ * A map as Node needs it for stack traces into our code: only segments of our TypeScript sources (a
+ * dependency's position in the bundle is left unmapped), no names and no sourcesContent (a trace needs
+ * positions, not text), and `sources` relative to dist/<name>/ (ncc writes them relative to the
+ * repository with a "../" prefix). Four fifths of a bundle is dependencies: this keeps a map to about a
+ * sixth of ncc's, which matters because Node reads and parses it when the bundle loads. The same for any
+ * output directory, so builds stay byte-identical.
+ */
+export function traceMap(map, file) {
+  const sources = [];
+  const index = new Map();
+  let [source, line, column] = [0, 0, 0]; // absolute, in ncc's map
+  let [outSource, outLine, outColumn] = [0, 0, 0]; // last written, in ours
+  const lines = map.mappings.split(";").map((lineText) => {
+    let generated = 0;
+    let outGenerated = 0;
+    let open = false; // whether the last written segment maps somewhere (so a gap must close it)
+    const segments = [];
+    for (const text of lineText === "" ? [] : lineText.split(",")) {
+      const fields = decodeSegment(text);
+      generated += fields[0];
+      if (fields.length >= 4) {
+        source += fields[1];
+        line += fields[2];
+        column += fields[3];
+      }
+      const name = fields.length >= 4 ? map.sources[source] : undefined;
+      if (name !== undefined && isOurs(name)) {
+        if (!index.has(name)) {
+          index.set(name, sources.length);
+          sources.push(`../${name}`);
+        }
+        const target = index.get(name);
+        segments.push(
+          encodeSegment([generated - outGenerated, target - outSource, line - outLine, column - outColumn]),
+        );
+        [outGenerated, outSource, outLine, outColumn] = [generated, target, line, column];
+        open = true;
+      } else if (open) {
+        segments.push(encodeSegment([generated - outGenerated]));
+        outGenerated = generated;
+        open = false;
+      }
+    }
+    return segments.join(",");
+  });
+  return { version: 3, file, sources, names: [], mappings: lines.join(";") };
+}
+
+const LOADER = [
+  "// Source maps on before the bundle loads: stack traces then name the TypeScript sources (bundle.js.map).",
+  "process.setSourceMapsEnabled(true);",
+  'await import("./bundle.js");',
+  "",
+].join("\n");
+
+/**
+ * The package directories (repository-relative) that ncc's map `sources` come from: the innermost
+ * node_modules/<name> or node_modules/@scope/<name> of each. Workspace packages (packages/*) are ours.
+ */
+export function bundledPackages(sources) {
+  const dirs = new Set();
+  for (const source of sources) {
+    const path = source.replace(/^(\.\.\/)+/, "");
+    const at = path.lastIndexOf("node_modules/");
+    if (at < 0) continue;
+    const parts = path.slice(at + "node_modules/".length).split("/");
+    const name = parts[0]?.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+    if (name) dirs.add(`${path.slice(0, at)}node_modules/${name}`);
+  }
+  return [...dirs];
+}
+
+const LICENCE_FILE = /^(licen[cs]e|copying)([.-]|$)/i;
+
+/** "name@version", its licence id, and its licence file's text (or a note that it ships none), per package. */
+export function licenceText(root, dirs) {
+  const entries = dirs.map((dir) => {
+    const manifest = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8"));
+    const file = readdirSync(join(root, dir))
+      .filter((name) => LICENCE_FILE.test(name))
+      .sort()[0];
+    const id = typeof manifest.license === "string" ? manifest.license : "(no license field)";
+    const text = file
+      ? readFileSync(join(root, dir, file), "utf8").trim()
+      : "(the package ships no licence file)";
+    return {
+      key: `${manifest.name}@${manifest.version}`,
+      block: `${manifest.name}@${manifest.version}\n${id}\n${text}`,
+    };
+  });
+  const unique = new Map(entries.map((e) => [e.key, e.block]));
+  return (
+    [...unique.keys()]
+      .sort()
+      .map((key) => unique.get(key))
+      .join("\n\n") + "\n"
+  );
+}
+
+/**
+ * ncc's index.js(.map) → bundle.js(.map) behind the loader; every map made fit for traces; licenses.txt
+ * from the packages the maps name (every chunk's, before traceMap leaves only ours).
+ */
+async function arrange(scratch) {
+  const sources = [];
+  for (const file of await readdir(scratch)) {
+    if (!file.endsWith(".js.map")) continue;
+    const path = join(scratch, file);
+    const target = file === "index.js.map" ? "bundle.js" : file.slice(0, -".map".length);
+    const nccMap = JSON.parse(await readFile(path, "utf8"));
+    sources.push(...nccMap.sources);
+    await writeFile(path, JSON.stringify(traceMap(nccMap, target)));
+  }
+  await writeFile(join(scratch, "licenses.txt"), licenceText(repoRoot, bundledPackages(sources)));
+  const code = await readFile(join(scratch, "index.js"), "utf8");
+  // The bundle keeps its shebang line (valid at the top of a module): removing it would shift every mapping.
+  const shebang = code.startsWith("#!") ? code.slice(0, code.indexOf("\n") + 1) : "";
+  const bundle = code.replace(
+    /\/\/# sourceMappingURL=index\.js\.map\s*$/,
+    "//# sourceMappingURL=bundle.js.map\n",
+  );
+  if (bundle === code) throw new Error("ncc's index.js does not end with its sourceMappingURL comment");
+  await writeFile(join(scratch, "bundle.js"), bundle);
+  await rename(join(scratch, "index.js.map"), join(scratch, "bundle.js.map"));
+  await writeFile(join(scratch, "index.js"), shebang + LOADER);
+  return { executable: shebang !== "", bytes: Buffer.byteLength(code) };
+}
+
 async function buildOne({ name, entry }, outDir, scratchRoot) {
   const started = performance.now();
   const scratch = join(scratchRoot, name);
   await runNcc(entry, scratch);
-  const code = await readFile(join(scratch, "index.js"), "utf8");
-  await install(scratch, join(outDir, name), code.startsWith("#!"));
-  return { name, ms: Math.round(performance.now() - started), bytes: Buffer.byteLength(code) };
+  const { executable, bytes } = await arrange(scratch);
+  await install(scratch, join(outDir, name), executable);
+  return { name, ms: Math.round(performance.now() - started), bytes };
 }
 
 /** Runs `work` over `items`, `limit` at a time; every item runs even when one fails, then all failures throw. */
@@ -172,7 +353,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const results = await build(options);
     for (const r of results) {
       console.log(
-        `${relative(repoRoot, join(options.outDir, r.name, "index.js"))}  ${r.bytes} bytes  ${r.ms} ms`,
+        `${relative(repoRoot, join(options.outDir, r.name, "bundle.js"))}  ${r.bytes} bytes  ${r.ms} ms`,
       );
     }
   } catch (error) {

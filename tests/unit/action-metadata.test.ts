@@ -70,6 +70,46 @@ test("every action bundle in dist/ belongs to an action.yml (no orphans)", () =>
   expect(bundles.filter((name) => !referenced.has(name))).toEqual([]);
 });
 
+describe("every bundle in dist/ as shipped", () => {
+  const distDir = join(repoRoot, "dist");
+  const bundles = existsSync(distDir)
+    ? readdirSync(distDir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && !d.name.startsWith("."))
+        .map((d) => d.name)
+    : [];
+
+  test("there are bundles to check", () => {
+    expect(bundles.length).toBeGreaterThan(0);
+  });
+
+  test.each(bundles)("%s: carries the licences of what it bundles", (name) => {
+    const file = join(distDir, name, "licenses.txt");
+    expect(existsSync(file), `dist/${name}/licenses.txt is missing: run npm run build`).toBe(true);
+    const text = readFileSync(file, "utf8");
+    // The runner CLI bundles no @actions package; every action does, through @frostyard/actions.
+    if (name === "cli") expect(text).toMatch(/^yaml@\d/m);
+    else expect(text).toMatch(/^@actions\/core@\d+\.\d+\.\d+\nMIT\nThe MIT License/m);
+  });
+
+  test.each(bundles)("%s: its source maps name sources that exist, and it stays within 3 MB", (name) => {
+    const dir = join(distDir, name);
+    const files = readdirSync(dir);
+    const maps = files.filter((f) => f.endsWith(".js.map"));
+    expect(maps).toContain("bundle.js.map");
+    const sources = maps.flatMap(
+      (m) => (JSON.parse(readFileSync(join(dir, m), "utf8")) as { sources: string[] }).sources,
+    );
+    expect(sources).toContain(
+      name === "cli" ? "../../packages/runner/src/cli.ts" : `../../packages/actions/src/${name}/main.ts`,
+    );
+    expect(sources.filter((source) => !existsSync(resolve(dir, source)))).toEqual([]);
+    // What Node may load: the loader, the bundle, its chunks and their maps (read as each file loads).
+    const loaded = files.filter((f) => f.endsWith(".js") || f.endsWith(".js.map"));
+    const bytes = loaded.reduce((sum, f) => sum + readFileSync(join(dir, f)).length, 0);
+    expect(bytes).toBeLessThanOrEqual(3 * 1024 * 1024);
+  });
+});
+
 describe("documentedNames", () => {
   const readme = [
     "# thing",
