@@ -239,7 +239,7 @@ async function main(): Promise<void> {
         "npm run bench:faults",
         "```",
         "",
-        `One OCI layout (${LAYER_MIB.reduce((a, b) => a + b, 0)} MiB in ${LAYER_MIB.length} layers of random bytes: ${LAYER_MIB.join(", ")} MiB, plus a config)`,
+        `One OCI layout (${LAYER_MIB.reduce((a, b) => a + b, 0)} MiB in ${LAYER_MIB.length} gzip layers of random bytes: ${LAYER_MIB.join(", ")} MiB before compression, plus a config)`,
         `pushed ${options.runs} times per row, each time to a fresh repository so that every blob is uploaded, under the`,
         `tags ${TAGS.join(" and ")}, to a real registry (Debian's \`docker-registry\`, distribution 2.8) on 127.0.0.1`,
         "through the fault proxy of `tests/helpers/fault-proxy.ts`. Each request is faulty with the given",

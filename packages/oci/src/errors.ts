@@ -79,7 +79,9 @@ export function describeError(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
     const message = current instanceof Error ? current.message : String(current);
-    if (message && !parts.includes(message)) parts.push(message);
+    // A cause whose text the message already carries (a RegistryRequestError's) adds nothing.
+    if (parts.some((part) => part.includes(message))) break;
+    if (message) parts.push(message);
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join(": ");

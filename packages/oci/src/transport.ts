@@ -139,6 +139,8 @@ export class RegistryTransport {
         },
       );
     } catch (error) {
+      // One attempt that failed inside an inner request's own retries: that error already says it all.
+      if (error instanceof RegistryRequestError && attempts === 1) throw error;
       if (attempts > 1 || isTransientError(error)) throw new RegistryRequestError(what, attempts, error);
       throw error;
     }
