@@ -64,3 +64,11 @@ export async function compressFile(
     size,
   };
 }
+
+/** The sha256 of a file's (or a FIFO's) bytes, read once in 1 MiB chunks: a layer's diff_id. */
+export async function hashFile(input: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(input, { highWaterMark: 1024 * 1024 }))
+    hash.update(chunk as Buffer);
+  return `sha256:${hash.digest("hex")}`;
+}

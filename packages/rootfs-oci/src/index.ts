@@ -7,3 +7,4 @@ export * from "./plan";
 export * from "./tar";
 export * from "./walk";
 export * from "./errors";
+export * from "./previous";

@@ -6,6 +6,7 @@ import { execStreaming, formatCommandLine, type Logger } from "@frostyard/kit";
 import { PackageOptionError } from "./errors";
 import {
   blobPath,
+  hasBlob,
   initLayout,
   isValidRefName,
   OCI_IMAGE_CONFIG,
@@ -13,7 +14,8 @@ import {
   writeManifest,
   type Descriptor,
 } from "@frostyard/oci";
-import { compressFile, type Compression } from "./compress";
+import { compressFile, hashFile, type Compression } from "./compress";
+import type { PreviousLayers } from "./previous";
 import { ociArchitectureFromDebian, ownersFromLists, readDpkgArchitecture, readDpkgLists } from "./dpkg";
 import { imageConfig, imageManifest, layerMediaType } from "./image-config";
 import { DEFAULT_MAX_LAYERS, MAX_MAX_LAYERS, planLayers, type LayerPlan } from "./plan";
@@ -41,6 +43,8 @@ export interface PackageOptions {
   architecture?: string;
   /** Adds the label `containers.bootc=1`. */
   bootable?: boolean;
+  /** An earlier image of the same tree: its unchanged layers are taken over instead of compressed again. */
+  previous?: PreviousLayers;
   logger: Logger;
 }
 
@@ -53,6 +57,8 @@ export interface PackagedLayer {
   size: number;
   /** Packages whose files the layer holds (empty for the skeleton and unowned-files layers). */
   packages: string[];
+  /** Taken over from the previous image (same diff_id), not compressed again. */
+  reused?: boolean;
 }
 
 export interface PackageResult {
@@ -192,26 +198,29 @@ async function releaseFifo(fifo: string, waiting: "reader" | "writer"): Promise<
   }
 }
 
+interface LayerContext {
+  rootfs: string;
+  layout: string;
+  scratch: string;
+  compression: Compression;
+  sourceDateEpoch: number;
+  logger: Logger;
+  /** An earlier image's layers: one whose tar has the same diff_id is taken over, not compressed again. */
+  previous?: PreviousLayers;
+}
+
 /**
- * One layer: tar writes the archive into a FIFO that Node reads, hashes (diff_id), compresses and
- * hashes again into the layout, so no uncompressed copy of the layer ever lands on disk. `scratch`
- * holds the file list and the FIFO; the layout's blobs directory must exist.
+ * Streams one layer's tar through a FIFO into `consume`, so no uncompressed copy of the layer ever lands
+ * on disk. `scratch` holds the file list and the FIFO.
  */
-export async function buildLayer(
+async function streamLayerTar<T>(
   plan: LayerPlan,
-  index: number,
-  context: {
-    rootfs: string;
-    layout: string;
-    scratch: string;
-    compression: Compression;
-    sourceDateEpoch: number;
-    logger: Logger;
-  },
-): Promise<PackagedLayer & { plan: LayerPlan }> {
-  const listFile = join(context.scratch, `layer-${index}.list`);
-  const fifo = join(context.scratch, `layer-${index}.tar`);
-  const blobTemp = join(context.layout, "blobs", "sha256", `.layer-${process.pid}-${index}-${Date.now()}`);
+  name: string,
+  context: LayerContext,
+  consume: (fifo: string) => Promise<T>,
+): Promise<T> {
+  const listFile = join(context.scratch, `${name}.list`);
+  const fifo = join(context.scratch, `${name}.tar`);
   await writeFile(listFile, tarFileList(plan.paths));
   const args = tarArgs({
     rootfs: context.rootfs,
@@ -222,9 +231,9 @@ export async function buildLayer(
   context.logger.debug(formatCommandLine("tar", args));
   try {
     await execStreaming("mkfifo", ["--mode=600", fifo], { logger: context.logger, echoCommand: false });
-    // Each side releases the other if it fails: tar spawned but the compressor never opened the FIFO
-    // (tar would wait forever to open it), or tar never started (the compressor would).
-    const compressing = compressFile(fifo, blobTemp, context.compression).catch(async (error: unknown) => {
+    // Each side releases the other if it fails: tar spawned but the reader never opened the FIFO (tar
+    // would wait forever to open it), or tar never started (the reader would).
+    const reading = consume(fifo).catch(async (error: unknown) => {
       await releaseFifo(fifo, "writer");
       throw error;
     });
@@ -232,22 +241,67 @@ export async function buildLayer(
       logger: context.logger,
       echoCommand: false,
       onStdoutLine: (line) => context.logger.info(`tar: ${line}`),
-      onStderrLine: (line) => context.logger.warning(`tar (layer ${index + 1}): ${line}`),
+      onStderrLine: (line) => context.logger.warning(`tar (${name}): ${line}`),
     }).catch(async (error: unknown) => {
       await releaseFifo(fifo, "reader");
       throw error;
     });
-    const [archived, compressed] = await Promise.allSettled([archiving, compressing]);
-    // tar's error explains a short read; report it before the compressor's.
+    const [archived, read] = await Promise.allSettled([archiving, reading]);
+    // tar's error explains a short read; report it before the reader's.
     if (archived.status === "rejected") throw archived.reason;
-    if (compressed.status === "rejected") throw compressed.reason;
-    const blob = compressed.value;
-    await rename(blobTemp, blobPath(context.layout, blob.digest));
-    return { ...blob, packages: plan.packages, plan };
+    if (read.status === "rejected") throw read.reason;
+    return read.value;
   } finally {
-    await rm(blobTemp, { force: true });
     await rm(fifo, { force: true });
     await rm(listFile, { force: true });
+  }
+}
+
+/**
+ * One layer. With an earlier image to compare against, the tar is first only hashed: a diff_id the earlier
+ * image has means the same bytes, so its compressed blob is taken over (fetched into the layout when it is
+ * not there) and nothing is compressed. Otherwise tar is read again, hashed and compressed into the layout.
+ * The layout's blobs directory must exist.
+ */
+export async function buildLayer(
+  plan: LayerPlan,
+  index: number,
+  context: LayerContext,
+): Promise<PackagedLayer & { plan: LayerPlan }> {
+  const name = `layer-${index}`;
+  let hashed: string | undefined;
+  if (context.previous) {
+    hashed = await streamLayerTar(plan, name, context, hashFile);
+    const earlier = context.previous.byDiffId.get(hashed);
+    if (earlier && earlier.mediaType === layerMediaType(context.compression)) {
+      if (!(await hasBlob(context.layout, earlier.digest)))
+        await context.previous.fetchBlob(earlier, context.layout);
+      return {
+        digest: earlier.digest,
+        diffId: hashed,
+        size: earlier.size,
+        packages: plan.packages,
+        reused: true,
+        plan,
+      };
+    }
+  }
+  const blobTemp = join(context.layout, "blobs", "sha256", `.layer-${process.pid}-${index}-${Date.now()}`);
+  try {
+    const blob = await streamLayerTar(plan, name, context, (fifo) =>
+      compressFile(fifo, blobTemp, context.compression),
+    );
+    // The same tree tars to the same bytes; a difference between the two passes means the rootfs moved
+    // under us, and neither hash can be trusted.
+    if (hashed !== undefined && hashed !== blob.diffId) {
+      throw new Error(
+        `${context.rootfs} changed while layer ${index + 1} was packaged (${hashed} then ${blob.diffId}); package a tree nothing writes to`,
+      );
+    }
+    await rename(blobTemp, blobPath(context.layout, blob.digest));
+    return { ...blob, packages: plan.packages, reused: false, plan };
+  } finally {
+    await rm(blobTemp, { force: true });
   }
 }
 
@@ -306,13 +360,14 @@ export async function packageRootfs(options: PackageOptions): Promise<PackageRes
   const scratch = await mkdtemp(join(layout, ".rootfs-oci-"));
   let built: (PackagedLayer & { plan: LayerPlan })[];
   try {
-    const context = {
+    const context: LayerContext = {
       rootfs,
       layout,
       scratch,
       compression,
       sourceDateEpoch: options.sourceDateEpoch,
       logger,
+      ...(options.previous ? { previous: options.previous } : {}),
     };
     built = await runPool(plans, Math.max(1, Math.min(4, availableParallelism())), (plan, index) =>
       buildLayer(plan, index, context),
@@ -336,7 +391,19 @@ export async function packageRootfs(options: PackageOptions): Promise<PackageRes
     annotations: options.annotations ?? {},
   });
   const descriptor = await writeManifest(layout, manifest, { refName: options.refName });
-  const layers = built.map(({ digest, diffId, size, packages }) => ({ digest, diffId, size, packages }));
+  const layers = built.map(({ digest, diffId, size, packages, reused }) => ({
+    digest,
+    diffId,
+    size,
+    packages,
+    reused,
+  }));
+  if (options.previous) {
+    const reused = layers.filter((l) => l.reused);
+    logger.info(
+      `${reused.length} of ${layers.length} layers unchanged since ${options.previous.source}: taken over, not compressed again`,
+    );
+  }
   const size = descriptor.size + configBlob.size + layers.reduce((sum, l) => sum + l.size, 0);
   logger.info(
     `packaged ${rootfs} as ${descriptor.digest} (${layers.length} layers, ${size} bytes) in ${layout} as ${options.refName}`,

@@ -1,0 +1,106 @@
+import { copyFile, link, readFile } from "node:fs/promises";
+import {
+  blobPath,
+  formatReference,
+  isImageManifest,
+  isIndex,
+  parseManifest,
+  readBlob,
+  resolve as resolveRef,
+  type Descriptor,
+  type ImageManifest,
+  type ImageReference,
+  type RegistryClient,
+} from "@frostyard/oci";
+
+/**
+ * An earlier image of the same project: its compressed layers by the digest of their uncompressed tar
+ * (diff_id). Our layers are reproducible, so a layer whose tar hashes to a diff_id listed here is the same
+ * layer, and its compressed blob (also already in the registry) is taken over instead of made again.
+ */
+export interface PreviousLayers {
+  /** What it is, for the log and the summary: a reference or a layout path. */
+  source: string;
+  /** The earlier manifest's digest. */
+  digest: string;
+  /** Its layers in order, with the packages they held when known (the report's update cost uses them). */
+  layers: readonly Descriptor[];
+  byDiffId: ReadonlyMap<string, Descriptor>;
+  /** Puts a taken-over blob into a layout that lacks it (copied from a layout, or downloaded). */
+  fetchBlob(descriptor: Descriptor, layout: string): Promise<void>;
+}
+
+/** diff_id → layer descriptor, from a manifest and its config (whose rootfs.diff_ids are in layer order). */
+export function layersByDiffId(manifest: ImageManifest, configBytes: Uint8Array): Map<string, Descriptor> {
+  const config = JSON.parse(Buffer.from(configBytes).toString("utf8")) as { rootfs?: { diff_ids?: unknown } };
+  const diffIds = config.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
+    throw new Error(
+      `the config lists ${Array.isArray(diffIds) ? diffIds.length : "no"} diff_ids for ${manifest.layers.length} layers`,
+    );
+  }
+  const map = new Map<string, Descriptor>();
+  manifest.layers.forEach((layer, i) => map.set(String(diffIds[i]), layer));
+  return map;
+}
+
+/** The image `refName` (or the only one) of an OCI layout, e.g. the previous build's kept in the build cache. */
+export async function previousFromLayout(layout: string, refName?: string): Promise<PreviousLayers> {
+  const descriptor = await resolveRef(layout, refName);
+  const { manifest } = parseManifest(await readBlob(layout, descriptor.digest), descriptor.mediaType);
+  if (!isImageManifest(manifest)) throw new Error(`${layout}: ${descriptor.digest} is not an image manifest`);
+  return {
+    source: refName ? `${layout}:${refName}` : layout,
+    digest: descriptor.digest,
+    layers: manifest.layers,
+    byDiffId: layersByDiffId(manifest, await readBlob(layout, manifest.config.digest)),
+    fetchBlob: async (layer, target) => {
+      const from = blobPath(layout, layer.digest);
+      const to = blobPath(target, layer.digest);
+      // A hardlink when both are on one filesystem: the blob is immutable (named by its digest).
+      await link(from, to).catch(() => copyFile(from, to));
+    },
+  };
+}
+
+/**
+ * An image in a registry: two small GETs (manifest, config). Blobs are downloaded only when a layout needs
+ * them; a push skips them anyway (the registry has them). Undefined when the reference does not exist.
+ */
+export async function previousFromRegistry(
+  client: RegistryClient,
+  ref: ImageReference,
+  platform?: { architecture: string; variant?: string },
+): Promise<PreviousLayers | undefined> {
+  let fetched = await client.getManifest(ref);
+  if (!fetched) return undefined;
+  if (isIndex(fetched.manifest)) {
+    const child = fetched.manifest.manifests.find(
+      (m) =>
+        (!platform || m.platform?.architecture === platform.architecture) &&
+        (!platform?.variant || m.platform?.variant === platform.variant),
+    );
+    if (!child) return undefined;
+    fetched = await client.getManifest({ ...ref, tag: undefined, digest: child.digest });
+    if (!fetched) return undefined;
+  }
+  const manifest = fetched.manifest;
+  if (!isImageManifest(manifest)) return undefined;
+  const config = await client.getBlob(ref, manifest.config.digest);
+  return {
+    source: formatReference(ref),
+    digest: fetched.digest,
+    layers: manifest.layers,
+    byDiffId: layersByDiffId(manifest, config),
+    fetchBlob: async (layer, target) => {
+      await client.downloadBlob(ref, layer.digest, blobPath(target, layer.digest));
+    },
+  };
+}
+
+/** Reads a layout's manifest by digest (for the update cost of a build against its previous image). */
+export async function readLayoutManifest(layout: string, digest: string): Promise<ImageManifest> {
+  const { manifest } = parseManifest(await readFile(blobPath(layout, digest)));
+  if (!isImageManifest(manifest)) throw new Error(`${layout}: ${digest} is not an image manifest`);
+  return manifest;
+}
