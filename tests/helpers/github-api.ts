@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
  *   GET   /repos/{o}/{r}/pulls?head=&state=     open pull requests
  *   POST  /repos/{o}/{r}/pulls                  open a pull request
  *   PATCH /repos/{o}/{r}/pulls/{n}              update one
+ *   POST  /repos/{o}/{r}/code-scanning/sarifs   accept a SARIF upload (202, as GitHub answers)
  */
 
 export interface FakeTag {
@@ -159,6 +160,12 @@ export async function startFakeGitHub(repos: Record<string, FakeRepo>): Promise<
         if (!pull) return send(res, 404, { message: "Not Found" });
         Object.assign(pull, body as Partial<FakePull>);
         return send(res, 200, view(pull));
+      }
+      if (req.method === "POST" && rest === "code-scanning/sarifs") {
+        return send(res, 202, {
+          id: `sarif-${requests.length}`,
+          url: `${base}/code-scanning/sarifs/${requests.length}`,
+        });
       }
       return send(res, 404, { message: "Not Found" });
     })().catch((e: unknown) => send(res, 500, { message: String(e) }));
