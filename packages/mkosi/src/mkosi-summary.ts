@@ -28,6 +28,8 @@ export interface MkosiImage {
   /** Scripts from the *Scripts= settings. */
   scripts: string[];
   profiles: string[];
+  /** Environment= as mkosi resolved it for this image (e.g. a sysext's KEYPACKAGE=). */
+  environment?: Record<string, string>;
 }
 
 const SCRIPT_KEYS = [
@@ -61,6 +63,13 @@ function optionalStr(image: Record<string, unknown>, key: string): string | unde
 function stringList(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   return value.filter((v): v is string => typeof v === "string");
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
 }
 
 /**
@@ -114,6 +123,7 @@ export function parseSummary(json: string, projectDirectory: string): MkosiImage
       files: stringList(image.Files),
       scripts,
       profiles: stringList(image.Profiles),
+      environment: stringRecord(image.Environment),
       manifestFormats,
     };
     if (manifestFormats.includes("json")) result.manifestPath = join(outputDirectory, `${output}.manifest`);
