@@ -12,6 +12,7 @@ import { parseInputs as parseCosignSign } from "../../packages/actions/src/cosig
 import { parseInputs as parseLintBootc } from "../../packages/actions/src/lint-bootc/inputs";
 import { parseInputs as parsePinDigest } from "../../packages/actions/src/pin-digest/inputs";
 import { parseInputs as parsePipeline } from "../../packages/actions/src/pipeline/inputs";
+import { parseInputs as parseTrivyScan } from "../../packages/actions/src/trivy-scan/inputs";
 import { repoRoot } from "../helpers/run-action";
 
 interface Case {
@@ -42,6 +43,12 @@ const cases: Case[] = [
     required: { rootfs: "out/rootfs" },
   },
   { action: "pin-digest", file: "actions/pin-digest/action.yml", parse: parsePinDigest, required: {} },
+  {
+    action: "trivy-scan",
+    file: "actions/trivy-scan/action.yml",
+    parse: parseTrivyScan,
+    required: { rootfs: "out/rootfs" },
+  },
   {
     action: "root action",
     file: "action.yml",
