@@ -280,6 +280,55 @@ describe.skipIf(skip)(
       ) as { manifests: { digest: string }[] };
       expect(index.manifests.map((m) => m.digest)).toContain(warm.outputs.digest);
       expect(existsSync(join(scratch, "work2/output/frostyard-test_2.0/usr/bin/passwd"))).toBe(true);
+      // The registry refused to list its tags, so the previous image is the one the cold run kept in the build
+      // cache, handed to the packaging process as a layout: every layer taken over, nothing to download.
+      expect(warmLog).toMatch(/Could not read 127\.0\.0\.1:\d+\/os\/test for a previous image/);
+      expect(warmLog).toMatch(
+        /(\d+) of \1 layers unchanged since .*frostyard-previous-image:previous: taken over/,
+      );
+      expect(warm.outputs["update-bytes"]).toBe("0");
+    }, 300_000);
+
+    test("a new version pushed after 1.0: 1.0 is found in the registry, its layers taken over and not uploaded again", async () => {
+      const next = await action({
+        ...baseInputs(),
+        "work-directory": join(scratch, "work-next"),
+        "image-version": "1.5",
+        push: "true",
+      });
+      expect(next.annotations.filter((a) => a.level === "error")).toEqual([]);
+      expect(next.failed).toBe(false);
+      const update = JSON.parse(next.outputs.update ?? "{}") as {
+        previous: string;
+        previousDigest: string;
+        bytes: number;
+        layers: number;
+      };
+      expect(update).toMatchObject({
+        previous: `${registry.host}/os/test:1.0`,
+        previousDigest: cold.outputs.digest,
+      });
+      const layers = JSON.parse(next.outputs.layers ?? "[]") as {
+        digest: string;
+        size: number;
+        reused: boolean;
+      }[];
+      const coldDigests = new Set(
+        (JSON.parse(cold.outputs.layers ?? "[]") as { digest: string }[]).map((l) => l.digest),
+      );
+      // A layer is taken over exactly when 1.0 has it; what a host downloads is the rest.
+      for (const layer of layers) expect(layer.reused).toBe(coldDigests.has(layer.digest));
+      const fresh = layers.filter((l) => !coldDigests.has(l.digest));
+      expect(update.bytes).toBe(fresh.reduce((sum, l) => sum + l.size, 0));
+      expect(update.layers).toBe(fresh.length);
+      // The same project rebuilt from its cache: most of the image is unchanged.
+      expect(layers.length - fresh.length).toBeGreaterThan(layers.length / 2);
+      // The push uploaded none of the taken-over layers again.
+      const already = Number(/\((\d+) blob\(s\) already there\)/.exec(next.summary)?.[1]);
+      expect(already).toBeGreaterThanOrEqual(layers.length - fresh.length);
+      expect(next.summary).toMatch(
+        /\*\*Update cost:\*\* a host on 127\.0\.0\.1:\d+\/os\/test:1\.0 .* downloads .* in \d+ of \d+ layers/,
+      );
     }, 300_000);
 
     test("the version tag is immutable: another image under 1.0 is refused naming both digests", async () => {

@@ -159,6 +159,23 @@ describe.skipIf(skip)("the root action: build → lint → push → sign → ver
       expect(result.annotations.filter((a) => a.level === "error")).toEqual([]);
       expect(result.failed).toBe(false);
       expect(result.summary).toMatch(/\| cache \| hit `mkosi-25\.3-debian-trixie-x86-64-/);
+      // The fresh registry has no predecessor: the image the cold run kept in the build cache is the previous
+      // one. Same tree, so every layer is taken over (nothing compressed again) and a host downloads nothing.
+      expect(result.outputs["update-bytes"]).toBe("0");
+      expect(result.outputs["update-layers"]).toBe("0");
+      const update = JSON.parse(result.outputs.update ?? "{}") as {
+        previous: string;
+        packages?: unknown[];
+        totalLayers: number;
+      };
+      expect(update.previous).toBe("the last build kept in the build cache");
+      expect(update.packages).toEqual([]);
+      expect(result.summary).toMatch(
+        new RegExp(
+          `### Layers: ${update.totalLayers}, .* \\(${update.totalLayers} taken over from the previous image\\)`,
+        ),
+      );
+      expect(result.summary).toContain("No package changed version.");
       const digest = result.outputs.digest ?? "";
       expect(result.outputs.image).toBe(`${registry.host}/os/pipeline@${digest}`);
       expect(result.log.join("\n")).not.toContain(CREDENTIALS.password);

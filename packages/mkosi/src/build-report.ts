@@ -1,5 +1,6 @@
 import { Timings } from "@frostyard/kit";
 import type { MkosiImage } from "./mkosi-summary";
+import type { PackageChange, UpdateCost } from "./update-cost";
 
 export interface CacheReport {
   enabled: boolean;
@@ -20,6 +21,13 @@ export interface LayerReport {
   digest: string;
   size: number;
   packages: string[];
+  /** Taken over from the previous image (same diff_id) instead of compressed again. */
+  reused?: boolean;
+}
+
+/** What a host on the previous image downloads, and which packages changed when both manifests are known. */
+export interface UpdateReport extends UpdateCost {
+  packages?: PackageChange[];
 }
 
 /**
@@ -46,6 +54,8 @@ export interface BuildReport {
   ociLayout?: string;
   digest?: string;
   layers?: readonly LayerReport[];
+  /** Against the previous image, when one was found. */
+  update?: UpdateReport;
   timings: Timings;
   failed?: string;
 }

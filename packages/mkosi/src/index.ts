@@ -19,3 +19,4 @@ export * from "./build-image";
 export * from "./steps";
 export * from "./packaging-rules";
 export * from "./project-settings";
+export * from "./update-cost";

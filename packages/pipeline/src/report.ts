@@ -6,6 +6,7 @@ import {
   type BuildReport,
 } from "@frostyard/mkosi";
 import type { ImageReference } from "@frostyard/oci";
+import type { PreviousImageChoice } from "@frostyard/publish";
 import type { RegistryVerification, SignatureFormat, SignImagesReport } from "@frostyard/cosign";
 import type { LintReport } from "@frostyard/lint-bootc";
 import type { Stage } from "./stages";
@@ -16,6 +17,8 @@ export interface PipelineOptions {
   image?: ImageReference;
   /** Push the version tag even when the registry holds another image under it (default: refuse). */
   overwriteVersion?: boolean;
+  /** Where unchanged layers are taken over from; default: found automatically (see build-mkosi). */
+  previousImage?: PreviousImageChoice;
   registryUsername?: string;
   registryPassword?: string;
   /** Tags besides the image version. */

@@ -1,5 +1,6 @@
 import type { Logger, Timings } from "@frostyard/kit";
-import type { LayoutRegistry } from "@frostyard/oci";
+import type { LayoutRegistry, RegistryClient } from "@frostyard/oci";
+import { registryClientFor } from "@frostyard/publish";
 import { newPipelineReport, type PipelineDeps, type PipelineOptions, type PipelineReport } from "./report";
 
 /** One pipeline run's settings and edges, shared by every stage. */
@@ -11,6 +12,8 @@ export interface PipelineRun {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
   readonly timings: Timings;
+  /** Logged in to `image`'s registry when credentials were given; every other registry from the auth files. */
+  readonly client: RegistryClient;
   /** The embedded registry, while one is served (closed when the run ends). */
   registry?: LayoutRegistry;
 }
@@ -27,5 +30,10 @@ export function newPipelineRun(options: PipelineOptions, deps: PipelineDeps): Pi
     env: deps.env ?? process.env,
     logger: deps.logger,
     timings: report.timings,
+    client: registryClientFor(
+      { registryUsername: options.registryUsername, registryPassword: options.registryPassword },
+      deps.logger,
+      options.image?.registry,
+    ),
   };
 }

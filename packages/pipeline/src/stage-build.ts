@@ -1,4 +1,5 @@
 import { buildImage, mainImage, type MkosiImage } from "@frostyard/mkosi";
+import { previousImageFinder } from "@frostyard/publish";
 import type { PipelineRun } from "./run-context";
 import { PipelineStageError, runStage } from "./stages";
 
@@ -19,8 +20,20 @@ export async function buildStage(run: PipelineRun): Promise<BuiltImage> {
         imageVersion,
         package: true,
         ...(options.image ? { title: options.image.repository.split("/").pop() } : {}),
+        reuseLayers: options.previousImage?.kind !== "none",
       },
-      { ...deps, env, report: report.build },
+      {
+        ...deps,
+        env,
+        report: report.build,
+        previousImage: previousImageFinder(options.previousImage ?? { kind: "auto" }, {
+          client: run.client,
+          ...(options.image ? { target: options.image } : {}),
+          version: imageVersion,
+          pushing: options.image !== undefined,
+          logger: run.logger,
+        }),
+      },
     ),
   );
   const { ociLayout: layout, digest } = built;

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { serveLayout, type ImageReference, type RegistryClient } from "@frostyard/oci";
-import { publishImage, registryClientFor } from "@frostyard/publish";
+import { publishImage } from "@frostyard/publish";
 import type { PipelineRun } from "./run-context";
 import type { BuiltImage } from "./stage-build";
 import { runStage } from "./stages";
@@ -30,11 +30,7 @@ export function layoutRepositoryName(imageId: string | undefined): string {
  */
 export async function pushStage(run: PipelineRun, built: BuiltImage): Promise<PushedImage> {
   const { options, report, logger } = run;
-  const client = registryClientFor(
-    { registryUsername: options.registryUsername, registryPassword: options.registryPassword },
-    logger,
-    options.image?.registry,
-  );
+  const { client } = run;
   return runStage(run.timings, "push", async () => {
     let target: ImageReference;
     let registryLayout: string | undefined;

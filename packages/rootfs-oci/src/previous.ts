@@ -1,6 +1,9 @@
-import { copyFile, link, readFile } from "node:fs/promises";
+import { copyFile, link } from "node:fs/promises";
 import {
+  addManifest,
   blobPath,
+  initLayout,
+  writeBlob,
   formatReference,
   isImageManifest,
   isIndex,
@@ -28,6 +31,11 @@ export interface PreviousLayers {
   byDiffId: ReadonlyMap<string, Descriptor>;
   /** Puts a taken-over blob into a layout that lacks it (copied from a layout, or downloaded). */
   fetchBlob(descriptor: Descriptor, layout: string): Promise<void>;
+  /**
+   * The same image as a local OCI layout (itself when it is one; downloaded into `dir` otherwise), for a
+   * packager in another process, which cannot be handed a registry client.
+   */
+  toLayout(dir: string): Promise<{ layout: string; refName?: string }>;
 }
 
 /** diff_id → layer descriptor, from a manifest and its config (whose rootfs.diff_ids are in layer order). */
@@ -60,6 +68,7 @@ export async function previousFromLayout(layout: string, refName?: string): Prom
       // A hardlink when both are on one filesystem: the blob is immutable (named by its digest).
       await link(from, to).catch(() => copyFile(from, to));
     },
+    toLayout: async () => ({ layout, ...(refName !== undefined ? { refName } : {}) }),
   };
 }
 
@@ -87,20 +96,33 @@ export async function previousFromRegistry(
   const manifest = fetched.manifest;
   if (!isImageManifest(manifest)) return undefined;
   const config = await client.getBlob(ref, manifest.config.digest);
+  const { bytes, mediaType, digest } = fetched;
+  const fetchBlob = async (layer: Descriptor, target: string) => {
+    await client.downloadBlob(ref, layer.digest, blobPath(target, layer.digest));
+  };
   return {
     source: formatReference(ref),
-    digest: fetched.digest,
+    digest,
     layers: manifest.layers,
     byDiffId: layersByDiffId(manifest, config),
-    fetchBlob: async (layer, target) => {
-      await client.downloadBlob(ref, layer.digest, blobPath(target, layer.digest));
+    fetchBlob,
+    toLayout: async (dir) => {
+      await initLayout(dir);
+      await writeBlob(dir, Buffer.from(config));
+      await Promise.all(manifest.layers.map((layer) => fetchBlob(layer, dir)));
+      await writeManifestBytes(dir, bytes, mediaType, "previous");
+      return { layout: dir, refName: "previous" };
     },
   };
 }
 
-/** Reads a layout's manifest by digest (for the update cost of a build against its previous image). */
-export async function readLayoutManifest(layout: string, digest: string): Promise<ImageManifest> {
-  const { manifest } = parseManifest(await readFile(blobPath(layout, digest)));
-  if (!isImageManifest(manifest)) throw new Error(`${layout}: ${digest} is not an image manifest`);
-  return manifest;
+/** Records manifest bytes as they are (their digest must not change) under `refName`. */
+async function writeManifestBytes(
+  dir: string,
+  bytes: Buffer,
+  mediaType: string,
+  refName: string,
+): Promise<void> {
+  const { digest, size } = await writeBlob(dir, bytes);
+  await addManifest(dir, { mediaType, digest, size }, { refName });
 }

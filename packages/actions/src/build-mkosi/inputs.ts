@@ -21,6 +21,7 @@ import {
   type CacheRefresh,
 } from "@frostyard/mkosi";
 import { parseReference, type ImageReference } from "@frostyard/oci";
+import type { PreviousImageChoice } from "@frostyard/publish";
 import { parseRegistryLogin } from "../registry-login";
 
 export const COMPRESSIONS = ["gzip", "zstd"] as const;
@@ -39,6 +40,8 @@ export interface BuildMkosiInputs extends Omit<BuildImageOptions, "package" | "t
   registryPassword?: string;
   /** Push the version tag even when the registry holds another image under it (default: refuse). */
   overwriteVersion: boolean;
+  /** The image unchanged layers are taken over from and the update cost is measured against. */
+  previousImage: PreviousImageChoice;
   /** Packaging inputs given a value (bootable, max-layers, compression): mkosi's Format=oci ignores them. */
   explicitPackagingInputs: string[];
 }
@@ -78,6 +81,22 @@ export function splitArgs(raw: string): string[] {
     );
   if (started) args.push(current);
   return args;
+}
+
+function parsePreviousImage(raw: string | undefined): PreviousImageChoice {
+  if (raw === undefined) return { kind: "auto" };
+  if (raw === "none") return { kind: "none" };
+  const accepted =
+    "empty (the version tag's predecessor or latest when pushing, else the build cache's last image), none, or a reference with a tag or digest such as ghcr.io/acme/os:1.2";
+  let ref: ImageReference;
+  try {
+    ref = parseReference(raw);
+  } catch (error) {
+    throw new InputError("previous-image", (error as Error).message, accepted);
+  }
+  if (ref.tag === undefined && ref.digest === undefined)
+    throw new InputError("previous-image", `'${raw}' names no tag or digest`, accepted);
+  return { kind: "reference", ref };
 }
 
 function parseImage(raw: string | undefined): ImageReference | undefined {
@@ -159,6 +178,7 @@ export function parseInputs(get: InputGetter): BuildMkosiInputs {
     sourceDateEpoch,
     ...login,
     overwriteVersion: getBoolean(get, "overwrite-version", false),
+    previousImage: parsePreviousImage(getOptionalString(get, "previous-image")),
     explicitPackagingInputs: PACKAGING_INPUTS_WITH_DEFAULTS.filter((name) => get(name).trim() !== ""),
   };
 }

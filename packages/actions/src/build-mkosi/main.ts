@@ -1,6 +1,11 @@
 import { buildImage, defaultImageVersion, newBuildReport } from "@frostyard/mkosi";
 import { repositoryName } from "@frostyard/oci";
-import { publishImage, registryClientFor, type PublishedImage } from "@frostyard/publish";
+import {
+  previousImageFinder,
+  publishImage,
+  registryClientFor,
+  type PublishedImage,
+} from "@frostyard/publish";
 import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
 import { withInputNames } from "../domain-errors";
 import { keepCacheStateForPost, saveCacheInPost } from "./cache-post";
@@ -13,11 +18,13 @@ async function main(): Promise<void> {
   const logger = coreLogger;
   const inputs = parseInputs(inputGetter);
   for (const secret of secretValues(inputs)) logger.setSecret(secret);
-  const { image, tags, push, registryUsername, registryPassword, overwriteVersion, ...build } = inputs;
+  const { image, tags, push, registryUsername, registryPassword, overwriteVersion, previousImage, ...build } =
+    inputs;
   const imageVersion = build.imageVersion ?? defaultImageVersion(new Date());
   const report = newBuildReport(build, imageVersion);
   const allTags = [...new Set([imageVersion, ...tags])];
   let pushed: PublishedImage | undefined;
+  const client = registryClientFor({ registryUsername, registryPassword }, logger, image?.registry);
   try {
     await withInputNames(
       async () => {
@@ -28,6 +35,7 @@ async function main(): Promise<void> {
             workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
             package: image !== undefined,
             ...(image ? { title: repositoryName(image).split("/").pop() } : {}),
+            reuseLayers: previousImage.kind !== "none",
           },
           {
             logger,
@@ -35,11 +43,18 @@ async function main(): Promise<void> {
             report,
             packager: rootAwarePackager(logger),
             onCacheState: keepCacheStateForPost,
+            previousImage: previousImageFinder(previousImage, {
+              client,
+              ...(image ? { target: image } : {}),
+              version: imageVersion,
+              pushing: push,
+              logger,
+            }),
           },
         );
         if (!push || !image || !report.ociLayout || !report.digest) return;
         pushed = await publishImage({
-          client: registryClientFor({ registryUsername, registryPassword }, logger, image.registry),
+          client,
           layout: report.ociLayout,
           digest: report.digest,
           target: image,

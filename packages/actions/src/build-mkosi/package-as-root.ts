@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { consoleLogger, execStreaming, type Logger } from "@frostyard/kit";
 import { withSudo, type Packager, type PackageRequestOptions } from "@frostyard/mkosi";
-import { packageRootfs, type PackageResult } from "@frostyard/rootfs-oci";
+import { packageRootfs, previousFromLayout, type PackageResult } from "@frostyard/rootfs-oci";
 import type { WorkerRole } from "../run";
 
 /**
@@ -20,7 +20,9 @@ export const PACKAGE_IN_CHILD_ENV = "FROSTYARD_MKOSI_PACKAGE_IN_CHILD";
 export type { PackageRequestOptions };
 
 interface PackageRequest {
-  options: PackageRequestOptions;
+  /** JSON travels between the processes: the previous image goes as a layout on disk, not as functions. */
+  options: Omit<PackageRequestOptions, "previous">;
+  previousLayout?: { layout: string; refName?: string };
   resultFile: string;
 }
 
@@ -43,7 +45,13 @@ export async function packageInChild(
   try {
     const requestFile = join(scratch, "request.json");
     const resultFile = join(scratch, "result.json");
-    const request: PackageRequest = { options, resultFile };
+    const { previous, ...rest } = options;
+    const previousLayout = previous ? await previous.toLayout(join(scratch, "previous")) : undefined;
+    const request: PackageRequest = {
+      options: rest,
+      ...(previousLayout ? { previousLayout } : {}),
+      resultFile,
+    };
     await writeFile(requestFile, JSON.stringify(request));
     const bundle = fileURLToPath(import.meta.url);
     const { command, args } = withSudo(process.execPath, [bundle], sudo, [PACKAGE_REQUEST_ENV]);
@@ -65,7 +73,15 @@ export async function packageInChild(
 export async function servePackageRequest(requestFile: string): Promise<void> {
   try {
     const request = JSON.parse(await readFile(requestFile, "utf8")) as PackageRequest;
-    const result = await packageRootfs({ ...request.options, logger: consoleLogger });
+    const { previousLayout } = request;
+    const previous = previousLayout
+      ? await previousFromLayout(previousLayout.layout, previousLayout.refName)
+      : undefined;
+    const result = await packageRootfs({
+      ...request.options,
+      ...(previous ? { previous } : {}),
+      logger: consoleLogger,
+    });
     await writeFile(request.resultFile, JSON.stringify(result), { mode: 0o644 });
   } catch (error) {
     console.error((error as Error).message);

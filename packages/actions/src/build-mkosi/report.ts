@@ -1,5 +1,5 @@
 import { formatBytes, heading, markdownTable } from "@frostyard/kit";
-import type { BuildReport, CacheReport } from "@frostyard/mkosi";
+import type { BuildReport, CacheReport, UpdateReport } from "@frostyard/mkosi";
 import type { PublishedImage } from "@frostyard/publish";
 
 export { cacheOutcome, type BuildReport, type CacheReport, type LayerReport } from "@frostyard/mkosi";
@@ -61,11 +61,30 @@ export function summaryMarkdown(report: BuildReport, pushed?: PublishedImage): s
   }
   if (report.layers && report.layers.length > 0) {
     const total = report.layers.reduce((sum, layer) => sum + layer.size, 0);
-    parts.push(heading(`Layers: ${report.layers.length}, ${formatBytes(total)}`, 3));
+    const reused = report.layers.filter((layer) => layer.reused).length;
+    const taken = report.update && reused > 0 ? ` (${reused} taken over from the previous image)` : "";
+    parts.push(heading(`Layers: ${report.layers.length}, ${formatBytes(total)}${taken}`, 3));
   }
+  if (report.update) parts.push(...updateMarkdown(report.update));
   parts.push(heading("Time per stage", 3));
   parts.push(report.timings.toMarkdown());
   return parts.join("\n\n");
+}
+
+/** The update cost: one sentence, then the packages that changed version (at most 30 rows). */
+export function updateMarkdown(update: UpdateReport): string[] {
+  const parts = [
+    `**Update cost:** a host on ${update.previous} (\`${update.previousDigest.slice(0, 19)}…\`) downloads ${formatBytes(update.bytes)} in ${update.layers} of ${update.totalLayers} layers (${update.percent} % of the image).`,
+  ];
+  const packages = update.packages ?? [];
+  if (packages.length > 0) {
+    const rows = packages.slice(0, 30).map((p) => [p.name, p.from ?? "(new)", p.to ?? "(removed)"]);
+    parts.push(markdownTable(["package", "before", "now"], rows));
+    if (packages.length > 30) parts.push(`…and ${packages.length - 30} more package change(s).`);
+  } else if (update.packages) {
+    parts.push("No package changed version.");
+  }
+  return parts;
 }
 
 /** The post step's addition to the job summary: what became of mkosi's cache. */
@@ -109,5 +128,18 @@ export function outputsOf(
     "oci-layout": report.ociLayout ?? "",
     layers: JSON.stringify(report.layers ?? []),
     cache: cacheOutput(report.cache),
+    ...updateOutputs(report),
+  };
+}
+
+/** The update-cost outputs, shared with the root action: empty strings without a previous image. */
+export function updateOutputs(
+  report: BuildReport,
+): Record<"update-bytes" | "update-layers" | "update", string> {
+  const update = report.update;
+  return {
+    "update-bytes": update ? String(update.bytes) : "",
+    "update-layers": update ? String(update.layers) : "",
+    update: update ? JSON.stringify(update) : "",
   };
 }

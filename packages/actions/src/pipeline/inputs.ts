@@ -34,10 +34,20 @@ export function parseInputs(get: InputGetter): PipelineOptions {
       "either image (push to that registry) or registry-layout (push to an OCI layout directory), not both",
     );
   }
-  const { image, registryUsername, registryPassword, tags, push: _push, overwriteVersion, ...rest } = build;
+  const {
+    image,
+    registryUsername,
+    registryPassword,
+    tags,
+    push: _push,
+    overwriteVersion,
+    previousImage,
+    ...rest
+  } = build;
   return {
     build: rest,
     overwriteVersion,
+    previousImage,
     ...(image ? { image } : {}),
     ...(registryUsername ? { registryUsername } : {}),
     ...(registryPassword ? { registryPassword } : {}),

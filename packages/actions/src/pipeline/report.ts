@@ -1,7 +1,7 @@
 import { formatBytes, heading, markdownTable } from "@frostyard/kit";
 import { signatureOutput } from "@frostyard/cosign";
 import type { PipelineReport } from "@frostyard/pipeline";
-import { summaryMarkdown as buildSummary } from "../build-mkosi/report";
+import { summaryMarkdown as buildSummary, updateOutputs } from "../build-mkosi/report";
 
 /** The action's outputs, all strings; empty where the pipeline did not get that far. */
 export function outputsOf(report: PipelineReport): Record<string, string> {
@@ -26,6 +26,7 @@ export function outputsOf(report: PipelineReport): Record<string, string> {
     "promoted-tags": JSON.stringify(report.promoted),
     "public-key": report.publicKey?.path ?? "",
     "lint-passed": report.lint ? String(report.lint.passed) : "",
+    ...updateOutputs(report.build),
   };
 }
 

@@ -8,3 +8,4 @@ export * from "./restore-cache";
 export * from "./mkosi-build";
 export * from "./package";
 export * from "./run-build";
+export * from "./previous-image";

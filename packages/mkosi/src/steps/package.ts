@@ -1,12 +1,18 @@
 import { readdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { InputError } from "@frostyard/kit";
-import { packageRootfs, type PackageOptions, type PackageResult } from "@frostyard/rootfs-oci";
+import {
+  packageRootfs,
+  type PackageOptions,
+  type PackageResult,
+  type PreviousLayers,
+} from "@frostyard/rootfs-oci";
 import { isDirectoryFormat } from "../mkosi-summary";
 import { manifestLayers, nameMkosiLayout } from "../oci-output";
 import { assertNoInputsIgnoredByOciFormat, standardImageMetadata } from "../packaging-rules";
 import type { BuildContext } from "./context";
 import { ensureWritableDirectory, git } from "./host";
+import { keepForNextBuild, keptManifest, keptPreviousImage, reportUpdateCost } from "./previous-image";
 import type { PlannedBuild } from "./summary";
 
 /** How the main image becomes an OCI image: build-mkosi's packaging inputs, parsed. */
@@ -24,6 +30,17 @@ export interface PackagingOptions {
   ociLayout?: string;
   /** Of bootable, max-layers, compression: those the user gave (a Format=oci build refuses them). */
   explicitPackagingInputs?: readonly string[];
+  /**
+   * Compare with, and take unchanged layers over from, the previous image (from `PackagingDeps.previousImage`,
+   * else the one the build cache kept), and keep this image in the cache for the next build. Default true.
+   */
+  reuseLayers?: boolean;
+}
+
+export interface PackagingDeps {
+  packager?: Packager;
+  /** Where the previous image is looked for first (e.g. the registry being pushed to); then the build cache. */
+  previousImage?: () => Promise<PreviousLayers | undefined>;
 }
 
 export type PackageRequestOptions = Omit<PackageOptions, "logger">;
@@ -61,10 +78,12 @@ export async function packageStep(
   context: BuildContext,
   plan: PlannedBuild,
   options: PackagingOptions,
-  packager?: Packager,
+  deps: PackagingDeps = {},
 ): Promise<void> {
   const { logger, report, imageVersion } = context;
   const { main } = plan;
+  const reuse = options.reuseLayers ?? true;
+  const previous = reuse ? await findPreviousImage(context, plan, deps) : undefined;
   if (main.format === "oci") {
     // mkosi made the OCI layout itself: name its manifest (the image version) and push it as it is.
     const layout = main.outputPath;
@@ -76,18 +95,73 @@ export async function packageStep(
     report.digest = manifest.digest;
     report.layers = layers.map((l) => ({ ...l, packages: [] }));
     logger.info(`mkosi's OCI layout ${layout}: ${manifest.digest}, ${layers.length} layer(s)`);
+    if (previous) await reportUpdate(context, previous.layers, undefined);
     return;
   }
   const packaged = await report.timings.time("package", () =>
     logger.group("package rootfs as an OCI image", () => {
-      const request = packageRequest(context, plan, options);
+      const request = {
+        ...packageRequest(context, plan, options),
+        ...(previous ? { previous: previous.layers } : {}),
+      };
       const scratch = { sudo: plan.sudo, scratch: plan.workRoot };
-      return packager ? packager(request, scratch) : packageRootfs({ ...request, logger });
+      return deps.packager ? deps.packager(request, scratch) : packageRootfs({ ...request, logger });
     }),
   );
   report.ociLayout = packaged.layout;
   report.digest = packaged.manifestDigest;
-  report.layers = packaged.layers.map((l) => ({ digest: l.digest, size: l.size, packages: l.packages }));
+  report.layers = packaged.layers.map((l) => ({
+    digest: l.digest,
+    size: l.size,
+    packages: l.packages,
+    ...(previous ? { reused: l.reused ?? false } : {}),
+  }));
+  if (previous) await reportUpdate(context, previous.layers, previous.manifest);
+  if (reuse && context.options.cache) {
+    await keepForNextBuild(context, plan, packaged.layout, packaged.manifestDigest).catch((error: unknown) =>
+      logger.warning(
+        `Keeping this image for the next build's layer reuse failed: ${(error as Error).message}`,
+      ),
+    );
+  }
+}
+
+/** The previous image: where the caller looks first (the registry), else the one the build cache kept. */
+async function findPreviousImage(
+  context: BuildContext,
+  plan: PlannedBuild,
+  deps: PackagingDeps,
+): Promise<{ layers: PreviousLayers; manifest?: string } | undefined> {
+  const fromCaller = await deps.previousImage?.();
+  if (fromCaller) {
+    context.logger.info(`Previous image: ${fromCaller.source} (${fromCaller.digest})`);
+    return { layers: fromCaller };
+  }
+  const kept = await keptPreviousImage(plan).catch((error: unknown) => {
+    context.logger.warning(`The build cache's previous image cannot be read: ${(error as Error).message}`);
+    return undefined;
+  });
+  if (!kept) {
+    context.logger.info("No previous image: every layer is compressed, and no update cost can be given");
+    return undefined;
+  }
+  context.logger.info(`Previous image: ${kept.source} (${kept.digest})`);
+  const manifest = await keptManifest(plan);
+  return { layers: kept, ...(manifest ? { manifest } : {}) };
+}
+
+async function reportUpdate(
+  context: BuildContext,
+  previous: PreviousLayers,
+  previousManifest: string | undefined,
+): Promise<void> {
+  await reportUpdateCost(context.report, previous, previousManifest);
+  const update = context.report.update;
+  if (update) {
+    context.logger.info(
+      `Update cost: a host on ${update.previous} downloads ${update.bytes} bytes in ${update.layers} of ${update.totalLayers} layers (${update.percent} % of the image)`,
+    );
+  }
 }
 
 function packageRequest(
