@@ -8,6 +8,7 @@ import { describe, expect, test } from "vitest";
 import type { InputGetter } from "@frostyard/kit";
 import { parseActionMetadata } from "@frostyard/runner";
 import { parseInputs as parseBuildMkosi } from "../../packages/actions/src/build-mkosi/inputs";
+import { parseInputs as parseBuildSysext } from "../../packages/actions/src/build-sysext/inputs";
 import { parseInputs as parseCosignSign } from "../../packages/actions/src/cosign-sign/inputs";
 import { parseInputs as parseLintBootc } from "../../packages/actions/src/lint-bootc/inputs";
 import { parseInputs as parsePinDigest } from "../../packages/actions/src/pin-digest/inputs";
@@ -30,6 +31,13 @@ interface Case {
 
 const cases: Case[] = [
   { action: "build-mkosi", file: "actions/build-mkosi/action.yml", parse: parseBuildMkosi, required: {} },
+  {
+    action: "build-sysext",
+    file: "actions/build-sysext/action.yml",
+    parse: parseBuildSysext,
+    // target-path and the rest only apply with a base URL.
+    required: { "base-url": "https://ext.example/sysext" },
+  },
   {
     action: "cosign-sign",
     file: "actions/cosign-sign/action.yml",

@@ -49,7 +49,13 @@ export async function readSysextImage(
     await run(["--copy-from", raw, "/", tree], false);
     for (const path of wanted) files.set(path, await readFile(join(tree, path)));
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    // Under sudo the copied tree is root's: only root can remove it.
+    if (dissect.command === "sudo")
+      await execStreaming("sudo", ["-n", "rm", "-rf", "--", scratch], {
+        logger: options.logger,
+        echoCommand: false,
+      });
+    else await rm(scratch, { recursive: true, force: true });
   }
   return { entries, files };
 }
