@@ -288,7 +288,7 @@ async function jobsThatRun(event: Event, inputs: Record<string, unknown>) {
   const results: Record<string, "success" | "skipped"> = {};
   // The converter's ids are string tokens: their `value` is the name.
   const name = (token: unknown) => String((token as { value?: string }).value ?? token);
-  for (const job of template.jobs as { id: unknown; needs?: unknown[]; if: { expr: string } }[]) {
+  for (const job of template.jobs as unknown as { id: unknown; needs?: unknown[]; if: { expr: string } }[]) {
     const id = name(job.id);
     const needs = (job.needs ?? []).map(name);
     const needsContext = Object.fromEntries(
