@@ -3,9 +3,9 @@
 // (packages/runner/src/cli.ts → dist/cli/) with ncc: minified ESM. ncc also writes a package.json
 // {"type":"module"} beside each bundle; it is kept, since the bundle is ESM and the runner must load it as
 // such wherever it is checked out. Each dist/<name>/ holds:
-//   index.js        a two-line loader: switches Node's source maps on, then imports bundle.js. The switch
-//                   only applies to modules loaded after it, and an action cannot pass --enable-source-maps
-//                   (action.yml has no node flags), so it cannot live inside the bundle itself.
+//   index.js        scripts/bundle-loader.js: imports bundle.js after hooking stack formatting, so that a
+//                   trace is mapped through the .map files when it is printed (Node's own source maps
+//                   cost every start ~30 ms; see that file).
 //   bundle.js(.map) the bundle and its map (chunks: N.index.js(.map)); stack traces name the lines of
 //                   packages/…/*.ts. Only our own sources are mapped (see traceMap), with paths relative to
 //                   dist/<name>/, so they resolve in a checkout.
@@ -77,7 +77,7 @@ function runNcc(entry, outDir) {
     // Transpile only: type checking is `npm run typecheck`'s job. With it, ncc's ts-loader would check
     // the whole tsconfig program (tests included) for every bundle, slowly, and a type error in a test
     // would stop every action from building.
-    // Node's own source-map support (the loader) rather than ncc's register, which bundles source-map-support.
+    // No ncc register: it would bundle source-map-support; scripts/bundle-loader.js maps traces instead.
     const args = [
       ...[nccCli, "build", entry, "--out", outDir, "--minify", "--transpile-only", "--quiet"],
       ...["--source-map", "--no-source-map-register"],
@@ -165,10 +165,10 @@ const isOurs = (source) => source.endsWith(".ts") && !source.split("/").includes
 /**
  * A map as Node needs it for stack traces into our code: only segments of our TypeScript sources (a
  * dependency's position in the bundle is left unmapped), no names and no sourcesContent (a trace needs
- * positions, not text), and `sources` relative to dist/<name>/ (ncc writes them relative to the
- * repository with a "../" prefix). Four fifths of a bundle is dependencies: this keeps a map to about a
- * sixth of ncc's, which matters because Node reads and parses it when the bundle loads. The same for any
- * output directory, so builds stay byte-identical.
+ * positions, not text), one segment per run of a source line, and `sources` relative to dist/<name>/
+ * (ncc writes them relative to the repository with a "../" prefix). This keeps a map to about 3% of its
+ * bundle, what a failing step reads to print its trace. The same for any output directory, so builds stay
+ * byte-identical.
  */
 export function traceMap(map, file) {
   const sources = [];
@@ -195,6 +195,9 @@ export function traceMap(map, file) {
           sources.push(`../${name}`);
         }
         const target = index.get(name);
+        // ncc's maps are line maps (every column 0), with a segment per minified token: a run of segments
+        // on the same source line says nothing the first does not; dropping them leaves a quarter.
+        if (open && target === outSource && line === outLine && column === outColumn) continue;
         segments.push(
           encodeSegment([generated - outGenerated, target - outSource, line - outLine, column - outColumn]),
         );
@@ -211,12 +214,8 @@ export function traceMap(map, file) {
   return { version: 3, file, sources, names: [], mappings: lines.join(";") };
 }
 
-const LOADER = [
-  "// Source maps on before the bundle loads: stack traces then name the TypeScript sources (bundle.js.map).",
-  "process.setSourceMapsEnabled(true);",
-  'await import("./bundle.js");',
-  "",
-].join("\n");
+/** dist/<name>/index.js: maps stack traces through bundle.js.map when one is formatted (see the file). */
+const LOADER = readFileSync(join(repoRoot, "scripts/bundle-loader.js"), "utf8");
 
 /**
  * The package directories (repository-relative) that ncc's map `sources` come from: the innermost
