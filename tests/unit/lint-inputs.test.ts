@@ -8,16 +8,6 @@ import { parseInputs } from "../../packages/actions/src/lint-bootc/inputs";
 
 const WORKSPACE = "/w/repo";
 
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error("expected an InputError, nothing was thrown");
-}
-
 const parse = (values: Record<string, string>) => parseInputs(inputsFrom(values), WORKSPACE);
 
 describe("parseInputs", () => {
@@ -69,7 +59,8 @@ describe("parseInputs", () => {
       "input 'sysext-name': got '../x'; expected an extension name of letters, digits, '.', '_', '+' and '-'",
     ],
   ])("%s fails naming the input", (_name, values, message) => {
-    expect(inputError(() => parse(values)).message).toBe(message);
+    expect(() => parse(values)).toThrow(InputError);
+    expect(() => parse(values)).toThrow(message);
   });
 });
 

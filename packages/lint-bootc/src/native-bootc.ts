@@ -154,13 +154,18 @@ async function prepareRootProblem(dir: string): Promise<string | undefined> {
   return composefsProblem(config, path);
 }
 
-export const baseimageComposefs: NativeCheck = async (root) => {
-  const problem = await prepareRootProblem(root);
-  if (problem) return problem;
-  if ((await lstatOptional(join(root, BASEIMAGE_REF)))?.isDirectory())
-    return prepareRootProblem(join(root, BASEIMAGE_REF));
-  return undefined;
-};
+/** A baseimage lint: `problem` of the root, then of the base image under BASEIMAGE_REF when there is one. */
+function rootAndBaseimage(problem: (dir: string) => Promise<string | undefined>): NativeCheck {
+  return async (root) => {
+    const found = await problem(root);
+    if (found) return found;
+    if ((await lstatOptional(join(root, BASEIMAGE_REF)))?.isDirectory())
+      return problem(join(root, BASEIMAGE_REF));
+    return undefined;
+  };
+}
+
+export const baseimageComposefs: NativeCheck = rootAndBaseimage(prepareRootProblem);
 
 async function baseimageRootProblem(dir: string): Promise<string | undefined> {
   const sysroot = await lstatOptional(join(dir, "sysroot"));
@@ -173,13 +178,7 @@ async function baseimageRootProblem(dir: string): Promise<string | undefined> {
   return target === "sysroot/ostree" ? undefined : `Expected /ostree -> sysroot/ostree, not "${target}"`;
 }
 
-export const baseimageRoot: NativeCheck = async (root) => {
-  const problem = await baseimageRootProblem(root);
-  if (problem) return problem;
-  if ((await lstatOptional(join(root, BASEIMAGE_REF)))?.isDirectory())
-    return baseimageRootProblem(join(root, BASEIMAGE_REF));
-  return undefined;
-};
+export const baseimageRoot: NativeCheck = rootAndBaseimage(baseimageRootProblem);
 
 export const varLog: NativeCheck = async (root) => {
   if (!(await lstatOptional(join(root, "var/log")))?.isDirectory()) return undefined;
