@@ -36,7 +36,7 @@ export async function previousInRegistry(
     return await previousFromRegistry(client, { ...target, tag, digest: undefined }, platform);
   } catch (error) {
     logger.warning(
-      `Could not read ${formatReference(target)} for a previous image to take layers over from (${(error as Error).message}); every layer is compressed`,
+      `Could not read ${formatReference(target)} for a previous image to take layers over from (${(error as Error).message}); a previous image kept in the build cache is used instead, if there is one`,
     );
     return undefined;
   }
