@@ -82,6 +82,7 @@ describe("build-sysext inputs", () => {
   test.each<[unknown, boolean, string | undefined]>([
     [new SysextSelectionError("images", "'x' is not a Format=sysext image"), false, "images"],
     [new SysextSelectionError("base", "no base"), false, "base"],
+    [new SysextSelectionError("directory", "no sysext images"), false, "directory"],
     [new KeyPackageError("docker-ce", "is not in x"), true, "key-package"],
     [new KeyPackageError("docker-ce", "is not in x"), false, undefined],
     [new SysextNameError("revision", "a b", "bad"), false, "revision"],

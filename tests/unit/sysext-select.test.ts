@@ -48,6 +48,9 @@ describe("which images build-sysext publishes", () => {
     ],
   ])("refused: %#", (images, wanted, message) => {
     expect(() => selectSysextImages(images, wanted)).toThrow(SysextSelectionError);
+    expect(() => selectSysextImages(images, wanted)).toThrow(
+      expect.objectContaining({ field: wanted.length > 0 ? "images" : "directory" }),
+    );
     expect(() => selectSysextImages(images, wanted)).toThrow(message);
   });
 

@@ -6,11 +6,17 @@ import { execStreaming, type Logger } from "@frostyard/kit";
 import type { MkosiImage } from "@frostyard/mkosi";
 import { loadOsRelease } from "@frostyard/lint-bootc";
 import { checkSysext, parseRequiredPaths, SysextCheckError, type SysextFinding } from "./checks";
-import { keyPackageOf, keyPackageVersion, parseManifest, type ManifestPackage } from "./manifest";
+import {
+  KeyPackageError,
+  keyPackageOf,
+  keyPackageVersion,
+  parseManifest,
+  type ManifestPackage,
+} from "./manifest";
 import { stableFileName, sysextFileName, systemdArchitecture, versionField } from "./naming";
 import { readSysextImage, type DissectCommand } from "./read-image";
 import { renderSha256Sums } from "./sums";
-import { renderFeature, renderTransfer } from "./sysupdate";
+import { componentDirectory, renderFeature, renderTransfer } from "./sysupdate";
 
 export const COMPRESSIONS = ["none", "zstd", "xz"] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -112,14 +118,17 @@ export async function publishSet(options: PublishSetOptions): Promise<PublishedS
 
   const planned: Planned[] = [];
   for (const image of options.sysexts) {
-    const packagesAdded = image.manifestPath
-      ? parseManifest(await readFile(image.manifestPath, "utf8"), image.manifestPath)
-      : [];
+    // mkosi writes no manifest for an image that installs no package.
+    const manifest = image.manifestPath && existsSync(image.manifestPath) ? image.manifestPath : undefined;
+    const packagesAdded = manifest ? parseManifest(await readFile(manifest, "utf8"), manifest) : [];
     const keyPackage = keyPackageOf(options.keyPackage, image.environment ?? {});
     let version = options.imageVersion;
     if (keyPackage) {
-      if (!image.manifestPath)
-        throw new Error(`${image.name}: a key package needs the image's JSON manifest (ManifestFormat=json)`);
+      if (!manifest)
+        throw new KeyPackageError(
+          keyPackage,
+          `cannot be looked up: ${image.name} has no JSON manifest (set ManifestFormat=json in its mkosi.conf; mkosi writes none for an image that installs no package)`,
+        );
       version = keyPackageVersion(packagesAdded, keyPackage, `${image.name}'s manifest`);
     }
     const file = sysextFileName({
@@ -199,11 +208,15 @@ export async function publishSet(options: PublishSetOptions): Promise<PublishedS
   let transferDirectory: string | undefined;
   if (options.sysupdate) {
     const s = options.sysupdate;
-    transferDirectory = join(options.destination, "sysupdate.d");
+    transferDirectory = join(options.destination, "sysupdate-definitions");
     await mkdir(transferDirectory, { recursive: true });
     for (const p of planned) {
+      // One systemd-sysupdate component per extension (sysupdate.<name>.d, `--component=<name>`): the
+      // transfers of one component must share their versions, and each extension has its own.
+      const component = join(transferDirectory, componentDirectory(p.name));
+      await mkdir(component, { recursive: true });
       await writeFile(
-        join(transferDirectory, `${p.name}.transfer`),
+        join(component, `${p.name}.transfer`),
         renderTransfer({
           name: p.name,
           osVersion,
@@ -217,7 +230,7 @@ export async function publishSet(options: PublishSetOptions): Promise<PublishedS
         }),
       );
       await writeFile(
-        join(transferDirectory, `${p.name}.feature`),
+        join(component, `${p.name}.feature`),
         renderFeature({
           name: p.name,
           description: `System extension ${p.name}${p.keyPackage ? ` (${p.keyPackage})` : ""}`,

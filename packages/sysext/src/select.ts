@@ -3,7 +3,7 @@ import type { MkosiImage } from "@frostyard/mkosi";
 /** The project cannot make what was asked (no sysext images, unknown names, no base to read). */
 export class SysextSelectionError extends Error {
   constructor(
-    readonly field: "images" | "base",
+    readonly field: "directory" | "images" | "base",
     message: string,
   ) {
     super(message);
@@ -16,7 +16,7 @@ export function selectSysextImages(images: readonly MkosiImage[], wanted: readon
   const sysexts = images.filter((image) => image.format === "sysext");
   if (sysexts.length === 0)
     throw new SysextSelectionError(
-      "images",
+      "directory",
       `the project builds no Format=sysext image (images: ${images.map((i) => `${i.name} (${i.format})`).join(", ")}); ` +
         "add one under mkosi.images/ with Format=sysext, or check the profiles",
     );

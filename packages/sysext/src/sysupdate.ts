@@ -65,6 +65,14 @@ export interface TransferOptions {
   verify: boolean;
 }
 
+/**
+ * The definitions directory of an extension's own systemd-sysupdate component: a host puts it in /etc and
+ * runs `systemd-sysupdate --component=<name> update` (or `updatectl`).
+ */
+export function componentDirectory(name: string): string {
+  return `sysupdate.${name}.d`;
+}
+
 /** `<name>.transfer` for systemd-sysupdate (sysupdate.d(5)). */
 export function renderTransfer(options: TransferOptions): string {
   const pattern = matchPattern(options.name, options.osVersion, options.architecture);

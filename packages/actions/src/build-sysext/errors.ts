@@ -11,9 +11,11 @@ export function asSysextInputError(error: unknown, keyPackageInput: boolean): un
     return new InputError(
       error.field,
       error.message,
-      error.field === "images"
-        ? "names of the project's Format=sysext images, or empty for all of them"
-        : "the name of the Format=directory image the extensions extend",
+      {
+        directory: "an mkosi project with Format=sysext images under mkosi.images/ (with the profiles given)",
+        images: "names of the project's Format=sysext images, or empty for all of them",
+        base: "the name of the Format=directory image the extensions extend",
+      }[error.field],
     );
   if (error instanceof KeyPackageError && keyPackageInput)
     return new InputError(

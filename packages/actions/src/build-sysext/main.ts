@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { defaultImageVersion, newBuildReport, runMkosiBuild, type MkosiImage } from "@frostyard/mkosi";
 import {
@@ -52,6 +52,10 @@ async function main(): Promise<void> {
       const dissect: DissectCommand = plan.sudo
         ? { command: "sudo", prefix: ["-n", "systemd-dissect"] }
         : { command: "systemd-dissect", prefix: [] };
+      // The default destination is ours alone: cleared, so a rerun in the same work directory uploads no stale
+      // files. A destination the user names is left as it is.
+      const destination = inputs.destination ?? join(plan.outputDirectory, "sysupdate");
+      if (!inputs.destination) await rm(destination, { recursive: true, force: true });
       const set = await report.timings.time("check and publish", () =>
         publishSet({
           sysexts,
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
           ...(inputs.keyPackage ? { keyPackage: inputs.keyPackage } : {}),
           ...(inputs.revision ? { revision: inputs.revision } : {}),
           requiredPaths: inputs.requiredPaths,
-          destination: inputs.destination ?? join(plan.outputDirectory, "sysupdate"),
+          destination,
           compression: inputs.compression,
           ...(inputs.sysupdate ? { sysupdate: { ...inputs.sysupdate, verify: false } } : {}),
           dissect,
