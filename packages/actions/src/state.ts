@@ -13,6 +13,8 @@ export const STATE = {
   buildCache: "cacheState",
   /** cosign-sign: the private directory of secret files the post step removes. */
   secretDir: "secretDir",
+  /** build-sysext: the throwaway GNUPGHOME holding the signing key, removed by the post step. */
+  gnupgHome: "gnupgHome",
 } as const;
 export type StateKey = (typeof STATE)[keyof typeof STATE];
 
