@@ -183,8 +183,8 @@ export function parseInputs(get: InputGetter): BuildMkosiInputs {
   };
 }
 
-/** Values that must never reach a log line, for setSecret and exec redaction. */
-export function secretValues(inputs: BuildMkosiInputs): string[] {
+/** Values that must never reach a log line, for setSecret and exec redaction (the root action adds its own). */
+export function secretValues(inputs: Pick<BuildMkosiInputs, "variables" | "registryPassword">): string[] {
   return [
     ...inputs.variables.filter((v) => v.secret).map((v) => v.value),
     ...(inputs.registryPassword ? [inputs.registryPassword] : []),

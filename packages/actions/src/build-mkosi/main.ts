@@ -6,6 +6,7 @@ import {
   registryClientFor,
   type PublishedImage,
 } from "@frostyard/publish";
+import { maskSecrets } from "@frostyard/kit";
 import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
 import { withInputNames } from "../domain-errors";
 import { keepCacheStateForPost, saveCacheInPost } from "./cache-post";
@@ -17,7 +18,7 @@ import { outputsOf, summaryMarkdown } from "./report";
 async function main(): Promise<void> {
   const logger = coreLogger;
   const inputs = parseInputs(inputGetter);
-  for (const secret of secretValues(inputs)) logger.setSecret(secret);
+  maskSecrets(logger, secretValues(inputs));
   const { image, tags, push, registryUsername, registryPassword, overwriteVersion, previousImage, ...build } =
     inputs;
   const imageVersion = build.imageVersion ?? defaultImageVersion(new Date());

@@ -9,7 +9,7 @@ import {
 import { checkPromoteTags } from "@frostyard/cosign";
 import { validateSkip } from "@frostyard/lint-bootc";
 import type { PipelineOptions } from "@frostyard/pipeline";
-import { parseInputs as parseBuildInputs } from "../build-mkosi/inputs";
+import { parseInputs as parseBuildInputs, secretValues as buildSecretValues } from "../build-mkosi/inputs";
 import { FORMATS } from "../cosign-sign/inputs";
 
 /** Every input of the root action, parsed once; the build's are build-mkosi's, by the same names. */
@@ -63,12 +63,11 @@ export function parseInputs(get: InputGetter): PipelineOptions {
   };
 }
 
-/** Values that must never reach a log line. */
+/** Values that must never reach a log line: build-mkosi's, and the signing key's password and inline PEM. */
 export function secretValues(options: PipelineOptions, get: InputGetter): string[] {
   return [
-    ...options.build.variables.filter((v) => v.secret).map((v) => v.value),
-    ...(options.registryPassword ? [options.registryPassword] : []),
+    ...buildSecretValues({ variables: options.build.variables, registryPassword: options.registryPassword }),
     ...(options.password ? [options.password] : []),
     ...(get("key").includes("-----BEGIN") ? [get("key")] : []),
-  ].filter((v) => v !== "");
+  ];
 }

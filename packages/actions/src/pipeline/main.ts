@@ -1,5 +1,6 @@
 import { defaultImageVersion } from "@frostyard/mkosi";
 import { newPipelineReport, runPipeline } from "@frostyard/pipeline";
+import { maskSecrets } from "@frostyard/kit";
 import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
 import { withInputNames } from "../domain-errors";
 import { keepCacheStateForPost, saveCacheInPost } from "../build-mkosi/cache-post";
@@ -10,9 +11,11 @@ import { outputsOf, summaryMarkdown } from "./report";
 
 async function main(): Promise<void> {
   const logger = coreLogger;
-  for (const name of ["password", "registry-password"]) logger.setSecret(inputGetter(name));
+  // Before parsing: a refused value must not be echoed by the error that refuses it.
+  maskSecrets(logger, [inputGetter("password"), inputGetter("registry-password")]);
   const options = parseInputs(inputGetter);
-  for (const secret of secretValues(options, inputGetter)) logger.setSecret(secret);
+  // Every line of a multi-line secret (an inline PEM key), since the runner masks line by line.
+  maskSecrets(logger, secretValues(options, inputGetter));
   const imageVersion = options.build.imageVersion ?? defaultImageVersion(new Date());
   const report = newPipelineReport(options, imageVersion);
   try {
