@@ -1,6 +1,10 @@
 import { describe, expect, test } from "vitest";
 import {
   diffSums,
+  gpgArgv,
+  isBadPassphrase,
+  secretKeyFingerprints,
+  SIGN_ARGS,
   keyPackageOf,
   keyPackageVersion,
   KeyPackageError,
@@ -157,5 +161,47 @@ InstancesMax=3
   ])("target path %s", (raw, expected) => {
     if (expected) expect(validateTargetPath(raw)).toBe(expected);
     else expect(() => validateTargetPath(raw)).toThrow(/not an absolute path/);
+  });
+});
+
+describe("gpg", () => {
+  test("argv: batch, own home, secrets only on stdin", () => {
+    expect(gpgArgv("/h", "--local-user", "ABC", ...SIGN_ARGS("/o/SHA256SUMS", "/o/SHA256SUMS.gpg"))).toEqual([
+      "--batch",
+      "--no-tty",
+      "--homedir",
+      "/h",
+      "--local-user",
+      "ABC",
+      "--pinentry-mode",
+      "loopback",
+      "--passphrase-fd",
+      "0",
+      "--yes",
+      "--detach-sign",
+      "--output",
+      "/o/SHA256SUMS.gpg",
+      "/o/SHA256SUMS",
+    ]);
+  });
+
+  test("secret key fingerprints from --with-colons", () => {
+    const colons = [
+      "sec:u:255:22:AAAABBBBCCCCDDDD:1700000000:::u:::scSC:::+:::ed25519:::0:",
+      "fpr:::::::::0123456789ABCDEF0123456789ABCDEF01234567:",
+      "uid:u::::1700000000::HASH::Sysext Test <s@e>::::::::::0:",
+      "ssb:u:255:18:EEEEFFFF00001111:1700000000::::::e:::+:::cv25519::",
+      "fpr:::::::::FEDCBA9876543210FEDCBA9876543210FEDCBA98:",
+    ].join("\n");
+    expect(secretKeyFingerprints(colons)).toEqual(["0123456789ABCDEF0123456789ABCDEF01234567"]);
+    expect(secretKeyFingerprints("")).toEqual([]);
+  });
+
+  test.each([
+    [["gpg: signing failed: Bad passphrase"], true],
+    [["gpg: signing failed: No passphrase given"], true],
+    [["gpg: signing failed: No secret key"], false],
+  ])("%j is a bad passphrase: %s", (lines, bad) => {
+    expect(isBadPassphrase(lines)).toBe(bad);
   });
 });

@@ -7,3 +7,4 @@ export * from "./sysupdate";
 export * from "./publish-set";
 export * from "./read-image";
 export * from "./select";
+export * from "./gpg";

@@ -29,7 +29,6 @@ export interface SysupdateSettings {
   instancesMax: number;
   /** Features start enabled (true) or wait for `updatectl enable` / a drop-in (false). */
   featuresEnabled: boolean;
-  verify: boolean;
 }
 
 export interface PublishSetOptions {
@@ -45,6 +44,8 @@ export interface PublishSetOptions {
   compression: Compression;
   sysupdate?: SysupdateSettings;
   dissect?: DissectCommand;
+  /** Signs SHA256SUMS (writes SHA256SUMS.gpg); the transfer files then say Verify=yes. */
+  sign?: (file: string) => Promise<string>;
   logger: Logger;
   /** Where the checks may unpack an image; inside a directory systemd-dissect can write to. */
   scratch?: string;
@@ -66,6 +67,8 @@ export interface PublishedSet {
   sysexts: Sysext[];
   destination: string;
   sha256sums: string;
+  /** SHA256SUMS.gpg, when signed. */
+  signature?: string;
   transferDirectory?: string;
   osVersion: string;
   architecture: string;
@@ -204,6 +207,7 @@ export async function publishSet(options: PublishSetOptions): Promise<PublishedS
   }
   const sha256sums = join(options.destination, "SHA256SUMS");
   await writeFile(sha256sums, renderSha256Sums(sums));
+  const signature = options.sign ? await options.sign(sha256sums) : undefined;
 
   let transferDirectory: string | undefined;
   if (options.sysupdate) {
@@ -226,7 +230,7 @@ export async function publishSet(options: PublishSetOptions): Promise<PublishedS
           symlinkDirectory: s.symlinkDirectory,
           instancesMax: s.instancesMax,
           feature: p.name,
-          verify: s.verify,
+          verify: signature !== undefined,
         }),
       );
       await writeFile(
@@ -243,6 +247,7 @@ export async function publishSet(options: PublishSetOptions): Promise<PublishedS
     sysexts,
     destination: options.destination,
     sha256sums,
+    ...(signature ? { signature } : {}),
     ...(transferDirectory ? { transferDirectory } : {}),
     osVersion,
     architecture,

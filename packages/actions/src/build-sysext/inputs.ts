@@ -85,6 +85,9 @@ export interface BuildSysextInputs {
   previousSha256Sums?: string;
   upload: boolean;
   artifactName: string;
+  /** Signs SHA256SUMS when given (a secret). */
+  gpgPrivateKey?: string;
+  gpgPassphrase: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9.+-]*$/;
@@ -147,6 +150,15 @@ export function parseInputs(get: InputGetter): BuildSysextInputs {
   const base = getOptionalString(get, "base");
   const destination = getOptionalString(get, "destination");
   const previous = getOptionalString(get, "previous-sha256sums");
+  // Not trimmed: a key's armor and a passphrase are taken byte for byte.
+  const gpgPrivateKey = get("gpg-private-key").trim() === "" ? undefined : get("gpg-private-key");
+  const gpgPassphrase = get("gpg-passphrase");
+  if (gpgPassphrase !== "" && gpgPrivateKey === undefined)
+    throw new InputError(
+      "gpg-passphrase",
+      "is set but gpg-private-key is empty",
+      "a passphrase together with gpg-private-key",
+    );
   return {
     build,
     images,
@@ -160,10 +172,19 @@ export function parseInputs(get: InputGetter): BuildSysextInputs {
     ...(previous !== undefined ? { previousSha256Sums: previous } : {}),
     upload: getBoolean(get, "upload", true),
     artifactName,
+    ...(gpgPrivateKey !== undefined ? { gpgPrivateKey } : {}),
+    gpgPassphrase,
   };
 }
 
 /** Values that must never reach a log line. */
 export function secretValues(inputs: BuildSysextInputs): string[] {
-  return inputs.build.variables.filter((v) => v.secret && v.value !== "").map((v) => v.value);
+  return [
+    ...inputs.build.variables.filter((v) => v.secret).map((v) => v.value),
+    inputs.gpgPassphrase,
+    // Each line too: a runner masks what it is given, and a key's armor is printed line by line.
+    ...(inputs.gpgPrivateKey
+      ? [inputs.gpgPrivateKey, ...inputs.gpgPrivateKey.split("\n").map((l) => l.trim())]
+      : []),
+  ].filter((v) => v.length >= 4);
 }

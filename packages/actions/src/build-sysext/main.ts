@@ -8,6 +8,7 @@ import {
   selectBase,
   selectSysextImages,
   type DissectCommand,
+  type GpgSigner,
 } from "@frostyard/sysext";
 import { coreLogger, inputGetter, run, setOutput, writeSummary } from "..";
 import { keepCacheStateForPost, saveCacheInPost } from "../build-mkosi/cache-post";
@@ -15,6 +16,7 @@ import { selectBuildCache } from "../build-mkosi/cache-store";
 import { asSysextInputError } from "./errors";
 import { parseInputs, secretValues } from "./inputs";
 import { readPreviousSums } from "./publish-inputs";
+import { loadSigner, removeGnupgHome } from "./signing";
 import { outputsOf, summaryMarkdown, type SysextRun } from "./report";
 import { uploadSet } from "./upload";
 
@@ -25,8 +27,11 @@ async function main(): Promise<void> {
   const imageVersion = inputs.build.imageVersion ?? defaultImageVersion(new Date());
   const report = newBuildReport(inputs.build, imageVersion);
   const result: SysextRun = {};
+  let signer: GpgSigner | undefined;
   try {
     try {
+      // Key and passphrase are proven before the build: a wrong one fails in seconds, not after an hour.
+      signer = await loadSigner(inputs.gpgPrivateKey, inputs.gpgPassphrase, logger);
       // Read before an hour of building: a wrong path or URL is the user's to fix first.
       const previous = inputs.previousSha256Sums
         ? await readPreviousSums(inputs.previousSha256Sums)
@@ -66,7 +71,8 @@ async function main(): Promise<void> {
           requiredPaths: inputs.requiredPaths,
           destination,
           compression: inputs.compression,
-          ...(inputs.sysupdate ? { sysupdate: { ...inputs.sysupdate, verify: false } } : {}),
+          ...(inputs.sysupdate ? { sysupdate: inputs.sysupdate } : {}),
+          ...(signer ? { sign: signer.sign } : {}),
           dissect,
           logger,
           scratch: plan.workRoot,
@@ -85,9 +91,13 @@ async function main(): Promise<void> {
       throw mapped;
     }
   } finally {
+    await signer?.dispose();
     for (const [name, value] of Object.entries(outputsOf(report, result))) setOutput(name, value);
     await writeSummary(summaryMarkdown(report, result));
   }
 }
 
-await run(main, saveCacheInPost);
+await run(main, async () => {
+  await removeGnupgHome();
+  await saveCacheInPost();
+});

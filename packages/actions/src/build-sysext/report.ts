@@ -30,6 +30,7 @@ export function outputsOf(report: BuildReport, run: SysextRun): Record<string, s
     ),
     "output-dir": set?.destination ?? "",
     sha256sums: set?.sha256sums ?? "",
+    signature: set?.signature ?? "",
     "transfer-dir": set?.transferDirectory ?? "",
     changes: run.changes ? JSON.stringify(run.changes) : "",
     "artifact-id": run.artifact && "id" in run.artifact ? String(run.artifact.id) : "",
