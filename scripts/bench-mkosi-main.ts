@@ -8,7 +8,9 @@
  * trixie toolbox. Prints a markdown table and, unless --no-docs, writes the generated part of
  * docs/benchmarks/build-mkosi.md (everything from its first "## " heading on is kept as written).
  *
- *   npm run bench:mkosi [-- --project examples|fixture --no-docs]
+ *   npm run bench:mkosi [-- --project examples|fixture|large --no-docs]
+ *
+ * `large` (about 1.5 GiB of rootfs) is run by hand; its figures go to docs/benchmarks/build-mkosi-large.md.
  */
 import { execFileSync } from "node:child_process";
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -18,10 +20,12 @@ import { formatBytes, formatDuration } from "@frostyard/kit";
 import { repoRoot, runBuiltAction, type ActionRun } from "../tests/helpers/run-action";
 import { ensureToolbox } from "../tests/helpers/toolbox";
 
-const PROJECTS = {
+const PROJECTS: Record<string, { path: string; profile?: string }> = {
   examples: { path: "examples/debian-bootc", profile: "devel" },
   fixture: { path: "tests/fixtures/mkosi/project", profile: "extra" },
-} as const;
+  // About 1.5 GiB of rootfs (kernel, firmware, podman, flatpak…): by hand, not in CI.
+  large: { path: "scripts/bench-projects/large" },
+};
 
 /**
  * Appended to the copied project's mkosi.finalize: with FROSTYARD_BENCH_UPGRADE set, one package's regular
@@ -86,15 +90,17 @@ function updateText(json: string | undefined): string {
 
 async function main(): Promise<void> {
   let docs = true;
-  let projectName: keyof typeof PROJECTS = "examples";
+  let projectName = "examples";
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--no-docs") docs = false;
-    else if (args[i] === "--project" && (args[i + 1] === "examples" || args[i + 1] === "fixture"))
-      projectName = args[++i] as keyof typeof PROJECTS;
-    else throw new Error(`unknown argument '${args[i]}'; expected --project examples|fixture, --no-docs`);
+    else if (args[i] === "--project" && PROJECTS[args[i + 1] ?? ""]) projectName = args[++i]!;
+    else
+      throw new Error(
+        `unknown argument '${args[i]}'; expected --project ${Object.keys(PROJECTS).join("|")}, --no-docs`,
+      );
   }
-  const project = PROJECTS[projectName];
+  const project = PROJECTS[projectName]!;
   const toolbox = await ensureToolbox();
   const scratch = await mkdtemp(join(tmpdir(), "frostyard-bench-mkosi-"));
   try {
@@ -117,7 +123,7 @@ async function main(): Promise<void> {
         },
         inputs: {
           directory: dir,
-          profiles: project.profile,
+          profiles: project.profile ?? "",
           "mkosi-ref": "system",
           "work-directory": join(scratch, `work-${n}`),
           "image-version": `run${n}`,
@@ -181,7 +187,7 @@ async function main(): Promise<void> {
       const doc = [
         "# build-mkosi: warm vs cold",
         "",
-        "`npm run bench:mkosi` (options: `-- --project examples|fixture --no-docs`) builds the same mkosi project",
+        `\`npm run bench:mkosi -- --project ${projectName}\` (projects: ${Object.keys(PROJECTS).join(", ")}; \`--no-docs\` prints only) builds the same mkosi project`,
         "three times with `actions/build-mkosi` through the local runner (action.yml, dist bundle, main and post",
         "steps): each run in a fresh work directory and with a fresh package cache (`--package-cache-directory`),",
         "sharing only the build-cache store the first run's post step saved into. The later runs start like a new",
@@ -191,7 +197,7 @@ async function main(): Promise<void> {
         `changes one package the way an upgrade would (${UPGRADED_PACKAGE}'s files rewritten, its version bumped in`,
         "dpkg's status, by the project's finalize script): its layer and the dpkg database's are compressed again.",
         "",
-        `Project: \`${project.path}\` with profile \`${project.profile}\`; mkosi 25.3 from the trixie toolbox;`,
+        `Project: \`${project.path}\`${project.profile ? ` with profile \`${project.profile}\`` : ""}; mkosi 25.3 from the trixie toolbox;`,
         `packaged as an OCI layout (\`push: false\`). Machine: ${cpus().length} cores, shared with other jobs.`,
         "",
         table,
@@ -203,7 +209,10 @@ async function main(): Promise<void> {
         "compression of unchanged layers is skipped), and the post step, which saves nothing on an exact hit.",
         "",
       ].join("\n");
-      const file = join(repoRoot, "docs/benchmarks/build-mkosi.md");
+      const file = join(
+        repoRoot,
+        projectName === "large" ? "docs/benchmarks/build-mkosi-large.md" : "docs/benchmarks/build-mkosi.md",
+      );
       // What was written by hand under later headings stays.
       const kept = await readFile(file, "utf8").then(
         (text) => text.slice(text.indexOf("\n## ") + 1 || text.length),
