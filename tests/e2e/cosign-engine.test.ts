@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   buildSignatureManifest,
+  COSIGN_DOWNLOADS,
   createLegacySignature,
   dockerConfigJson,
   loadCosignPrivateKey,
@@ -12,6 +13,7 @@ import {
   type CosignPrivateKey,
 } from "@frostyard/cosign";
 import { CredentialStore, parseReference, RegistryClient, withTag } from "@frostyard/oci";
+import { findDownload, writeToolCacheRecord } from "@frostyard/kit";
 import { IMAGE_TOOLS, pushTestImage } from "../helpers/images";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
 import { repoRoot, runBuiltAction } from "../helpers/run-action";
@@ -97,6 +99,9 @@ describe.skipIf(missingTools("docker-registry", "htpasswd", ...IMAGE_TOOLS))(
           },
         }),
       );
+      // A cache hit is used only when the tree hashes as recorded for the pinned download (installTool): the
+      // stand-in tree is recorded as if the pinned cosign 2.6.4 had made it.
+      await writeToolCacheRecord(toolDir, findDownload(COSIGN_DOWNLOADS, "cosign", "2.6.4", "x64"));
     }
 
     const run = (tag: string) =>

@@ -7,7 +7,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { installTool, recordingLogger, type ToolDownload } from "@frostyard/kit";
+import {
+  installTool,
+  recordingLogger,
+  toolCacheRecordPath,
+  type ToolCacheRecord,
+  type ToolDownload,
+} from "@frostyard/kit";
 import { missingTools } from "../helpers/tools";
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
@@ -100,6 +106,79 @@ describe.skipIf(missingTools("tar", "xz", "zip", "unzip"))("installTool against 
     expect(second).toEqual({ ...first, cached: true });
     expect(requests).toEqual(["/hello-1.2.3.tar.gz"]);
     expect(logger.lines.at(-1)).toBe(`hello 1.2.3 (x64) found in the tool cache: ${first.dir}`);
+  });
+
+  describe("a cache hit is re-hashed against the record the install wrote", () => {
+    // Each case gets its own tool name: a fresh install, then the cache entry is tampered with the way a
+    // planted tool would be on a self-hosted runner whose RUNNER_TOOL_CACHE outlives the job.
+    const entry = (tool: string) => download("/hello-1.2.3.tar.gz", { tool });
+    const binary = (dir: string) => join(dir, "hello-1.2.3/bin/hello");
+
+    test("the install records the download's sha256 and every file's", async () => {
+      const installed = await installTool(entry("hello-record"), { logger: recordingLogger() });
+      const record = JSON.parse(
+        await readFile(toolCacheRecordPath(installed.dir), "utf8"),
+      ) as ToolCacheRecord;
+      expect(toolCacheRecordPath(installed.dir)).toBe(
+        `${join(cacheRoot(), "hello-record", "1.2.3", "x64")}.sha256.json`,
+      );
+      expect(record).toEqual({
+        archiveSha256: entry("hello-record").sha256,
+        files: { "hello-1.2.3/bin/hello": `sha256:${sha256(await readFile(binary(installed.dir)))}` },
+      });
+    });
+
+    test.each<[string, (dir: string) => Promise<void>, RegExp]>([
+      [
+        "a planted binary",
+        async (dir) => writeFile(binary(dir), '#!/bin/sh\necho "planted"\n', { mode: 0o755 }),
+        /does not hash as installed: hello-1\.2\.3\/bin\/hello \(sha256:[0-9a-f]{64}, recorded sha256:[0-9a-f]{64}\)/,
+      ],
+      [
+        "a file added beside the binary",
+        async (dir) => writeFile(join(dir, "hello-1.2.3/bin/libpreload.so"), "x"),
+        /does not hash as installed: hello-1\.2\.3\/bin\/libpreload\.so \(not installed by the download\)/,
+      ],
+      [
+        "no record (an entry made by hand, or by an installer that did not record it)",
+        async (dir) => rm(toolCacheRecordPath(dir)),
+        /has no sha256 record \(.*\.sha256\.json\), so nothing shows it came from the pinned download/,
+      ],
+      [
+        "a record of another download",
+        async (dir) => {
+          const record = JSON.parse(await readFile(toolCacheRecordPath(dir), "utf8")) as ToolCacheRecord;
+          await writeFile(
+            toolCacheRecordPath(dir),
+            JSON.stringify({ ...record, archiveSha256: "cd".repeat(32) }),
+          );
+        },
+        /was installed from another download \(sha256 (cd){32}, pinned [0-9a-f]{64}\)/,
+      ],
+    ])(
+      "%s: warned about, discarded and installed afresh from the pinned download",
+      async (_, tamper, why) => {
+        const tool = `hello-tamper-${requests.length}`;
+        const first = await installTool(entry(tool), { logger: recordingLogger() });
+        await tamper(first.dir);
+        const before = requests.length;
+
+        const logger = recordingLogger();
+        const second = await installTool(entry(tool), { logger });
+        expect(second).toEqual({ ...first, cached: false });
+        expect(requests.length).toBe(before + 1);
+        const warning = logger.lines.find((l) => l.startsWith("warning: "));
+        expect(warning).toMatch(why);
+        expect(warning).toContain(`discarding it and downloading it again from ${entry(tool).url}`);
+        expect(run(second.binaries.hello!)).toBe("hello 1.2.3\n");
+        expect(existsSync(join(second.dir, "hello-1.2.3/bin/libpreload.so"))).toBe(false);
+
+        // The fresh entry is trusted again: the next call is a hit with no request.
+        const third = await installTool(entry(tool), { logger: recordingLogger() });
+        expect(third.cached).toBe(true);
+        expect(requests.length).toBe(before + 1);
+      },
+    );
   });
 
   test("a wrong checksum is refused with both sums, and nothing is cached or left behind", async () => {

@@ -1,7 +1,18 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
-import { chmod, copyFile, mkdtemp, rm, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import {
+  chmod,
+  copyFile,
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
+import { basename, join, relative } from "node:path";
 import * as actionsToolCache from "@actions/tool-cache";
 import { InputError } from "./errors";
 import type { Logger } from "./log";
@@ -126,13 +137,20 @@ export async function installTool(download: ToolDownload, options: InstallOption
   const cachedDir = findCached(toolCache, tool, version, arch);
   if (cachedDir) {
     const found = await locateBinaries(cachedDir, download.binaries, download.archive);
-    if (found.missing.length === 0) {
+    // The cache may outlive the job and be writable by others (self-hosted runners): what runs next gets the
+    // job's secrets, so a cached tree is used only when it still hashes as it did when the pinned download made it.
+    const problem =
+      found.missing.length > 0
+        ? `lacks ${found.missing.join(", ")}`
+        : await cacheEntryProblem(cachedDir, expected);
+    if (!problem) {
       logger.info(`${tool} ${version} (${arch}) found in the tool cache: ${cachedDir}`);
       return { dir: cachedDir, binaries: found.binaries, cached: true };
     }
     logger.warning(
-      `${tool} ${version} in the tool cache lacks ${found.missing.join(", ")}; downloading it again from ${url}`,
+      `${tool} ${version} in the tool cache ${problem}; discarding it and downloading it again from ${url}`,
     );
+    await discardCacheEntry(cachedDir);
   }
 
   logger.info(`Downloading ${tool} ${version} (${arch}) from ${url}`);
@@ -164,6 +182,7 @@ export async function installTool(download: ToolDownload, options: InstallOption
     }
     for (const binary of Object.values(found.binaries)) await chmod(binary, 0o755);
     const dir = await toolCache.cacheDir(extracted, tool, version, arch);
+    await writeToolCacheRecord(dir, download);
     const installed = await locateBinaries(dir, download.binaries, download.archive);
     logger.info(`${tool} ${version} installed in the tool cache: ${dir}`);
     return { dir, binaries: installed.binaries, cached: false };
@@ -217,4 +236,86 @@ async function locateBinaries(
     else missing.push(path);
   }
   return { binaries, missing };
+}
+
+/**
+ * What a cached tool hashed to when it was installed, kept beside its directory (as tool-cache's own
+ * `<arch>.complete` marker is): the pinned download's sha256 and every file of the tree by its sha256 (a symlink
+ * by its target). It proves the tree is the one the pinned download made, against a tree planted or changed
+ * later by someone who cannot also rewrite this record; whoever can write both can plant anything, which only a
+ * cache nobody else writes prevents (docs: packages/kit/README.md).
+ */
+export interface ToolCacheRecord {
+  archiveSha256: string;
+  files: Record<string, string>;
+}
+
+/** Where the record of a cached tool directory lives. */
+export function toolCacheRecordPath(dir: string): string {
+  return `${dir}.sha256.json`;
+}
+
+/** Hashes every file under `dir` (relative paths, forward slashes): `sha256:<hex>`, or `symlink:<target>`. */
+export async function hashTree(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const walk = async (at: string): Promise<void> => {
+    for (const entry of await readdir(at, { withFileTypes: true })) {
+      const full = join(at, entry.name);
+      const rel = relative(dir, full).split("\\").join("/");
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isSymbolicLink()) files[rel] = `symlink:${await readlink(full)}`;
+      else if (entry.isFile()) files[rel] = `sha256:${await sha256File(full)}`;
+      else files[rel] = `other:${(await lstat(full)).mode.toString(8)}`;
+    }
+  };
+  await walk(dir);
+  return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Records what the freshly cached `dir` hashes to, for the next job's cache hit to check. */
+export async function writeToolCacheRecord(
+  dir: string,
+  download: Pick<ToolDownload, "sha256">,
+): Promise<void> {
+  const record: ToolCacheRecord = {
+    archiveSha256: download.sha256.toLowerCase(),
+    files: await hashTree(dir),
+  };
+  await writeFile(toolCacheRecordPath(dir), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Why a cached tree cannot be trusted, or undefined when it hashes as recorded for the pinned download. */
+async function cacheEntryProblem(dir: string, expectedArchive: string): Promise<string | undefined> {
+  let record: ToolCacheRecord;
+  try {
+    record = JSON.parse(await readFile(toolCacheRecordPath(dir), "utf8")) as ToolCacheRecord;
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
+    return missing
+      ? `has no sha256 record (${toolCacheRecordPath(dir)}), so nothing shows it came from the pinned download`
+      : `has an unreadable sha256 record (${toolCacheRecordPath(dir)}): ${(e as Error).message}`;
+  }
+  if (typeof record.archiveSha256 !== "string" || typeof record.files !== "object" || record.files === null)
+    return `has a malformed sha256 record (${toolCacheRecordPath(dir)})`;
+  if (record.archiveSha256 !== expectedArchive)
+    return `was installed from another download (sha256 ${record.archiveSha256}, pinned ${expectedArchive})`;
+  const actual = await hashTree(dir);
+  const changed = [...new Set([...Object.keys(record.files), ...Object.keys(actual)])]
+    .filter((file) => record.files[file] !== actual[file])
+    .sort();
+  if (changed.length === 0) return undefined;
+  const shown = changed.slice(0, 5).map((file) => {
+    if (!(file in record.files)) return `${file} (not installed by the download)`;
+    if (!(file in actual)) return `${file} (missing)`;
+    return `${file} (${actual[file]}, recorded ${record.files[file]})`;
+  });
+  const more = changed.length > shown.length ? ` and ${changed.length - shown.length} more` : "";
+  return `does not hash as installed: ${shown.join(", ")}${more}`;
+}
+
+/** Removes a cache entry (its tree, tool-cache's `.complete` marker, our record) so it is installed afresh. */
+async function discardCacheEntry(dir: string): Promise<void> {
+  await rm(`${dir}.complete`, { force: true });
+  await rm(toolCacheRecordPath(dir), { force: true });
+  await rm(dir, { recursive: true, force: true });
 }
