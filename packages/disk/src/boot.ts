@@ -1,0 +1,149 @@
+import type { Arch } from "./types";
+
+export type Accel = "kvm" | "tcg";
+
+export interface QemuBootOptions {
+  disk: string;
+  /** qemu's name for the disk's format (raw, qcow2, vmdk, vpc). */
+  format: string;
+  accel: Accel;
+  arch: Arch;
+  /** UEFI firmware: a read-only code image and a writable copy of the variable store. */
+  firmware?: { code: string; vars: string };
+  memoryMiB?: number;
+  cpus?: number;
+}
+
+/** The QEMU system emulator for a guest architecture. */
+export function qemuBinary(arch: Arch): string {
+  return arch === "amd64" ? "qemu-system-x86_64" : "qemu-system-aarch64";
+}
+
+/**
+ * QEMU arguments for a boot test: no display, the first serial port on stdout (the console we watch), the
+ * disk in snapshot mode (the file under test is never written), no reboot (a guest that resets has failed).
+ * Under TCG `-cpu max` and multi-threaded TCG: `-cpu host` exists only with KVM.
+ */
+export function qemuBootArgv(options: QemuBootOptions): string[] {
+  const machine = options.arch === "amd64" ? "q35" : "virt";
+  return [
+    "-machine",
+    machine,
+    "-accel",
+    options.accel === "kvm" ? "kvm" : "tcg,thread=multi",
+    "-cpu",
+    options.accel === "kvm" ? "host" : "max",
+    "-m",
+    String(options.memoryMiB ?? 2048),
+    "-smp",
+    String(options.cpus ?? 2),
+    "-display",
+    "none",
+    "-monitor",
+    "none",
+    "-serial",
+    "stdio",
+    "-no-reboot",
+    "-snapshot",
+    ...(options.firmware
+      ? [
+          "-drive",
+          `if=pflash,format=raw,unit=0,readonly=on,file=${options.firmware.code}`,
+          "-drive",
+          `if=pflash,format=raw,unit=1,file=${options.firmware.vars}`,
+        ]
+      : []),
+    "-drive",
+    `file=${options.disk},format=${options.format},if=virtio`,
+    "-nic",
+    "user,model=virtio-net-pci",
+  ];
+}
+
+/** Debian's OVMF paths (package ovmf): the 4M build, whose variable store must be copied per boot. */
+export const OVMF_CANDIDATES: readonly { code: string; vars: string }[] = [
+  { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" },
+  { code: "/usr/share/OVMF/OVMF_CODE.fd", vars: "/usr/share/OVMF/OVMF_VARS.fd" },
+  { code: "/usr/share/edk2/ovmf/OVMF_CODE.fd", vars: "/usr/share/edk2/ovmf/OVMF_VARS.fd" },
+];
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\r/g;
+
+/** A console line as a person reads it: systemd colours its status words and the firmware moves the cursor. */
+export function plainConsoleLine(line: string): string {
+  return line.replace(ANSI, "");
+}
+
+/**
+ * The default "the OS came up" markers: systemd reaching the default target (multi-user or graphical) or a
+ * getty's login prompt.
+ */
+export const DEFAULT_BOOT_EXPECT: readonly RegExp[] = [
+  /Reached target .*(multi-user\.target|graphical\.target|Multi-User System|Graphical Interface)/,
+  /^\S+ login:\s*$/,
+];
+
+/** Lines that mean the boot has failed and waiting longer is pointless. */
+export const BOOT_FAILURES: readonly { pattern: RegExp; reason: string }[] = [
+  { pattern: /Kernel panic - not syncing/, reason: "the kernel panicked" },
+  { pattern: /You are in emergency mode/, reason: "systemd dropped to emergency mode" },
+  { pattern: /UEFI Interactive Shell/, reason: "the firmware found nothing to boot and started its shell" },
+  {
+    pattern: /Please configure your system!/,
+    reason: "systemd-firstboot is waiting for input (disable first boot)",
+  },
+];
+
+/** A `boot-expect` value is a regular expression; an invalid one is the input's error. */
+export class BootExpectError extends Error {
+  constructor(
+    readonly pattern: string,
+    reason: string,
+  ) {
+    super(`'${pattern.slice(0, 80)}' is not a regular expression: ${reason}`);
+    this.name = "BootExpectError";
+  }
+}
+
+export function compileExpect(pattern: string | undefined): readonly RegExp[] {
+  if (pattern === undefined || pattern === "") return DEFAULT_BOOT_EXPECT;
+  try {
+    return [new RegExp(pattern)];
+  } catch (error) {
+    throw new BootExpectError(pattern, error instanceof Error ? error.message : String(error));
+  }
+}
+
+export type ConsoleVerdict = { kind: "up"; line: string } | { kind: "failed"; line: string; reason: string };
+
+/** What one console line says about the boot, if anything. */
+export function judgeConsoleLine(raw: string, expect: readonly RegExp[]): ConsoleVerdict | undefined {
+  const line = plainConsoleLine(raw);
+  if (expect.some((e) => e.test(line))) return { kind: "up", line };
+  for (const f of BOOT_FAILURES) if (f.pattern.test(line)) return { kind: "failed", line, reason: f.reason };
+  return undefined;
+}
+
+/** The last `size` lines of a console, for the log and the summary when a boot fails. */
+export class ConsoleTail {
+  private readonly lines: string[] = [];
+  constructor(private readonly size = 100) {}
+  push(line: string): void {
+    this.lines.push(plainConsoleLine(line));
+    if (this.lines.length > this.size) this.lines.shift();
+  }
+  get text(): string {
+    return this.lines.join("\n");
+  }
+}
+
+/** A KVM that exists but cannot run a guest (nested virtualisation without the MSRs QEMU asks for). */
+export function kvmUnusable(stderr: readonly string[]): string | undefined {
+  const line = stderr.find((l) =>
+    /KVM internal error|emulation failure|failed to set MSR|kvm_init_vcpu failed|Could not access KVM kernel module|failed to initialize kvm/i.test(
+      l,
+    ),
+  );
+  return line?.trim();
+}

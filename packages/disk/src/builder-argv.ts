@@ -1,0 +1,160 @@
+import { BIB_OUTPUT_PATHS, IMAGE_BUILDER_EXTENSIONS, kernelArch, type Arch } from "./types";
+
+/** The rootful container storage both builders read the source image from (pulled there first, by digest). */
+export const CONTAINER_STORAGE = "/var/lib/containers/storage";
+
+/**
+ * The builder images used when the input is left empty, each pinned by digest (never a moving tag: a builder
+ * that changes under a pinned workflow changes its disks). Renovate-style `# tag` comments live in action.yml.
+ */
+export const DEFAULT_BUILDER_IMAGES = {
+  "image-builder":
+    "ghcr.io/osbuild/image-builder-cli@sha256:55ce154eaad86a4fcd43998588ccb6e15c801d25e392dab5c8073627f22ae37e",
+  // The archived repository's last builds; kept for images image-builder does not yet build the same way.
+  "bootc-image-builder":
+    "quay.io/centos-bootc/bootc-image-builder@sha256:2b52843ea2bfda73b0a08d97e76b734393b1d3a804681b9fabb26723bd3a2f0b",
+} as const;
+
+/** A builder image not pinned by digest: a domain error the entry maps to its input. */
+export class BuilderImageError extends Error {
+  constructor(readonly image: string) {
+    super(`'${image.slice(0, 120)}' is not pinned by digest`);
+    this.name = "BuilderImageError";
+  }
+}
+
+const DIGEST_PINNED = /^[^\s@]+@sha256:[0-9a-f]{64}$/;
+
+export function assertPinned(image: string): string {
+  if (!DIGEST_PINNED.test(image)) throw new BuilderImageError(image);
+  return image;
+}
+
+export interface BuilderRunOptions {
+  /** The builder's container image, pinned by digest. */
+  builderImage: string;
+  /** The source bootc image, by digest, already in the rootful storage. */
+  sourceRef: string;
+  types: readonly string[];
+  arch: Arch;
+  /** Host directory mounted as the builder's /output. */
+  outputDirectory: string;
+  /** Host path of the rendered config file; mounted read-only at the place each builder reads it. */
+  configFile?: string;
+  /** image-builder: the image that builds the disk (--bootc-build-ref). */
+  buildRef?: string;
+  /** image-builder: what an installer type installs (--bootc-installer-payload-ref). */
+  installerPayloadRef?: string;
+  /** Root filesystem when the image sets none (--bootc-default-fs / --rootfs). */
+  rootfs?: string;
+  /** Passed through as they are (e.g. AMI upload options), after ours. */
+  extraArgs?: readonly string[];
+}
+
+export interface BuilderRun {
+  /** The types this invocation makes. */
+  types: string[];
+  /** `podman` arguments. */
+  argv: string[];
+  /** Each type's file relative to the output directory; a directory (ending in /) where the builder names it. */
+  outputs: Record<string, string>;
+}
+
+/** bootc-image-builder cannot take what image-builder can: a domain error naming the option. */
+export class BuilderOptionError extends Error {
+  constructor(
+    readonly option: "installerPayloadRef" | "buildRef",
+    readonly builder: string,
+  ) {
+    super(
+      `${builder} has no ${option === "installerPayloadRef" ? "installer payload" : "build image"} option`,
+    );
+    this.name = "BuilderOptionError";
+  }
+}
+
+function podmanPrefix(options: BuilderRunOptions, configTarget: string): string[] {
+  return [
+    "run",
+    "--rm",
+    // Both builders loop-mount, partition and run osbuild's stages: they need the host's devices.
+    "--privileged",
+    "--pull=missing",
+    "--security-opt",
+    "label=type:unconfined_t",
+    "-v",
+    `${CONTAINER_STORAGE}:${CONTAINER_STORAGE}`,
+    "-v",
+    `${options.outputDirectory}:/output`,
+    ...(options.configFile ? ["-v", `${options.configFile}:${configTarget}:ro`] : []),
+    assertPinned(options.builderImage),
+  ];
+}
+
+/**
+ * image-builder's invocations: `build` takes one type, so one run per type, each into its own directory: it
+ * names the file after the image (`bootc-fedora-44-qcow2-x86_64.qcow2`), so the file is found afterwards by
+ * `imageBuilderOutput`.
+ */
+export function imageBuilderRuns(options: BuilderRunOptions): BuilderRun[] {
+  return options.types.map((type) => ({
+    types: [type],
+    argv: [
+      ...podmanPrefix(options, "/config.toml"),
+      "build",
+      "--bootc-ref",
+      options.sourceRef,
+      ...(options.buildRef ? ["--bootc-build-ref", options.buildRef] : []),
+      ...(options.installerPayloadRef ? ["--bootc-installer-payload-ref", options.installerPayloadRef] : []),
+      ...(options.rootfs ? ["--bootc-default-fs", options.rootfs] : []),
+      "--arch",
+      kernelArch(options.arch),
+      ...(options.configFile ? ["--blueprint", "/config.toml"] : []),
+      "--output-dir",
+      `/output/${type}`,
+      ...(options.extraArgs ?? []),
+      type,
+    ],
+    outputs: { [type]: `${type}/` },
+  }));
+}
+
+/**
+ * bootc-image-builder's invocation: every type in one run (it builds them from one manifest), its config
+ * where its README mounts it, the source image last.
+ */
+export function bootcImageBuilderRun(options: BuilderRunOptions): BuilderRun {
+  if (options.installerPayloadRef) throw new BuilderOptionError("installerPayloadRef", "bootc-image-builder");
+  if (options.buildRef) throw new BuilderOptionError("buildRef", "bootc-image-builder");
+  // "iso" and "anaconda-iso" are one image: asking for both would build it twice into one path.
+  const types = options.types.filter((t) => !(t === "iso" && options.types.includes("anaconda-iso")));
+  return {
+    types,
+    argv: [
+      ...podmanPrefix(options, "/config.toml"),
+      ...types.flatMap((t) => ["--type", t]),
+      "--target-arch",
+      options.arch,
+      ...(options.rootfs ? ["--rootfs", options.rootfs] : []),
+      ...(options.configFile ? ["--config", "/config.toml"] : []),
+      ...(options.extraArgs ?? []),
+      options.sourceRef,
+    ],
+    outputs: Object.fromEntries(types.map((t) => [t, BIB_OUTPUT_PATHS[t]!])),
+  };
+}
+
+/**
+ * The one file image-builder wrote for `type` among the names in its directory; undefined when there is none
+ * or more than one could be it.
+ */
+export function imageBuilderOutput(type: string, names: readonly string[]): string | undefined {
+  const ext = `.${IMAGE_BUILDER_EXTENSIONS[type]}`;
+  const candidates = names.filter((n) => n.endsWith(ext));
+  return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+/** `podman pull` of the source image by digest into the rootful storage the builders read. */
+export function pullArgv(sourceRef: string, arch: Arch): string[] {
+  return ["pull", "--arch", arch, sourceRef];
+}
