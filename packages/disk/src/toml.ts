@@ -233,6 +233,7 @@ const renderKey = (k: string) => (BARE.test(k) ? k : JSON.stringify(k));
 
 function renderString(s: string): string {
   // Multi-line text (a kickstart) stays readable as TOML's """ form, as the builders' examples write it.
+  // eslint-disable-next-line no-control-regex -- control characters are what keeps a string out of """.
   if (s.includes("\n") && !s.includes('"""') && !/[\x00-\x08\x0b-\x1f\x7f\\]/.test(s)) return `"""\n${s}"""`;
   return JSON.stringify(s);
 }

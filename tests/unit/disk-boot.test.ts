@@ -1,0 +1,129 @@
+import { describe, expect, test } from "vitest";
+import {
+  BootExpectError,
+  compileExpect,
+  ConsoleTail,
+  judgeConsoleLine,
+  kvmUnusable,
+  plainConsoleLine,
+  qemuBootArgv,
+} from "@frostyard/disk";
+
+describe("QEMU argv", () => {
+  test("TCG with UEFI firmware", () => {
+    expect(
+      qemuBootArgv({
+        disk: "/o/disk.qcow2",
+        format: "qcow2",
+        accel: "tcg",
+        arch: "amd64",
+        firmware: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/t/vars.fd" },
+      }),
+    ).toEqual([
+      "-machine",
+      "q35",
+      "-accel",
+      "tcg,thread=multi",
+      "-cpu",
+      "max",
+      "-m",
+      "2048",
+      "-smp",
+      "2",
+      "-display",
+      "none",
+      "-monitor",
+      "none",
+      "-serial",
+      "stdio",
+      "-no-reboot",
+      "-snapshot",
+      "-drive",
+      "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+      "-drive",
+      "if=pflash,format=raw,unit=1,file=/t/vars.fd",
+      "-drive",
+      "file=/o/disk.qcow2,format=qcow2,if=virtio",
+      "-nic",
+      "user,model=virtio-net-pci",
+    ]);
+  });
+
+  test("KVM uses the host CPU", () => {
+    const argv = qemuBootArgv({
+      disk: "d",
+      format: "raw",
+      accel: "kvm",
+      arch: "amd64",
+      memoryMiB: 1024,
+      cpus: 1,
+    });
+    expect(argv.slice(0, 10)).toEqual([
+      "-machine",
+      "q35",
+      "-accel",
+      "kvm",
+      "-cpu",
+      "host",
+      "-m",
+      "1024",
+      "-smp",
+      "1",
+    ]);
+    expect(argv).not.toContain("if=pflash,format=raw,unit=0,readonly=on,file=undefined");
+  });
+});
+
+describe("console", () => {
+  const defaults = compileExpect(undefined);
+  test.each([
+    ["[  OK  ] Reached target \x1b[0;1;39mmulti-user.target\x1b[0m - Multi-User System.", "up"],
+    ["[  OK  ] Reached target graphical.target - Graphical Interface.", "up"],
+    ["[  OK  ] Reached target Multi-User System.", "up"],
+    ["debian login: ", "up"],
+    ["[  OK  ] Reached target network.target - Network.", undefined],
+    ["Kernel panic - not syncing: VFS: Unable to mount root fs", "failed"],
+    ["You are in emergency mode. After logging in, type", "failed"],
+    ["UEFI Interactive Shell v2.2", "failed"],
+    ["Please configure your system!", "failed"],
+    ["Welcome to Debian GNU/Linux 13 (trixie)!", undefined],
+  ])("%j → %s", (line, kind) => {
+    expect(judgeConsoleLine(line, defaults)?.kind).toBe(kind);
+  });
+
+  test("a failure names its reason", () => {
+    expect(judgeConsoleLine("Please configure your system!", defaults)).toEqual({
+      kind: "failed",
+      line: "Please configure your system!",
+      reason: "systemd-firstboot is waiting for input (disable first boot)",
+    });
+  });
+
+  test("boot-expect replaces the defaults", () => {
+    const custom = compileExpect("Reached target .*network\\.target");
+    expect(judgeConsoleLine("[  OK  ] Reached target network.target - Network.", custom)?.kind).toBe("up");
+    expect(judgeConsoleLine("debian login: ", custom)).toBeUndefined();
+    expect(() => compileExpect("(")).toThrow(BootExpectError);
+  });
+
+  test("ANSI colours and carriage returns are stripped", () => {
+    expect(plainConsoleLine("\x1b[0;32m  OK  \x1b[0m]\r")).toBe("  OK  ]");
+  });
+
+  test("the tail keeps the last lines", () => {
+    const tail = new ConsoleTail(3);
+    for (let n = 1; n <= 5; n++) tail.push(`line ${n}`);
+    expect(tail.text).toBe("line 3\nline 4\nline 5");
+  });
+
+  test.each([
+    [["KVM internal error. Suberror: 1", "emulation failure"], "KVM internal error. Suberror: 1"],
+    [
+      ["qemu-system-x86_64: error: failed to set MSR 0x345 to 0x2000"],
+      "qemu-system-x86_64: error: failed to set MSR 0x345 to 0x2000",
+    ],
+    [["some other error"], undefined],
+  ])("KVM unusable from %j", (stderr, expected) => {
+    expect(kvmUnusable(stderr)).toBe(expected);
+  });
+});
