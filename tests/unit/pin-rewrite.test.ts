@@ -1,5 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { actionEdits, applyEdits, extractYaml, imageEdits, versionComment } from "@frostyard/pin-digest";
+import {
+  actionEdits,
+  applyEdits,
+  extractYaml,
+  imageEdits,
+  pinComment,
+  readCommentRef,
+} from "@frostyard/pin-digest";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const DIGEST = `sha256:${"c".repeat(64)}`;
@@ -30,17 +37,61 @@ describe("applyEdits", () => {
   });
 });
 
-describe("versionComment", () => {
-  test.each([
+describe("pinComment", () => {
+  // [version, old comment, old ref, new comment, words moved to a line above]
+  test.each<[string, string | undefined, string, string, string?]>([
     ["v4.2.2", undefined, "v4", " # v4.2.2"],
     ["v4.2.2", "v4", "v4", " # v4.2.2"],
-    ["v4.2.2", "tag=v4", "v4", " # v4.2.2"],
+    // The user's form is kept: only the version word changes.
+    ["v4.2.2", "tag=v4", "v4", " # tag=v4.2.2"],
     ["v4.2.3", "v4.2.2", SHA, " # v4.2.3"],
     ["v4.2.2", "checkout the sources", "v4", " # v4.2.2 checkout the sources"],
     ["v4.2.2", "v4 checkout the sources", "v4", " # v4.2.2 checkout the sources"],
+    ["v4.2.2", "checkout", "v4", " # v4.2.2 checkout"],
     ["main", "main", "main", " # main"],
-  ])("%s over '# %s' (was @%s) → %j", (version, old, oldRef, expected) => {
-    expect(versionComment(version, old, oldRef)).toBe(expected);
+    // Update mode follows the tag the comment names: a comment that already names it stays as written.
+    ["v1.2.3", "tag = v1.2.3", SHA, " # tag = v1.2.3"],
+    ["v1.2.3", "renovate: tag=v1.2.3", SHA, " # renovate: tag=v1.2.3"],
+    ["v1.2.3", "renovate: pin v1.2.3", SHA, " # renovate: pin v1.2.3"],
+    ["v1.2.3", "ratchet:owner/repo@v1.2.3", SHA, " # ratchet:owner/repo@v1.2.3"],
+    ["v1.2.3", "v1.2.3+build.5", SHA, " # v1.2.3+build.5"],
+    ["v1.2.3", "pin @v1.2.3", SHA, " # pin @v1.2.3"],
+    // Pin mode refines the version inside the user's form, never in front of it.
+    ["v1.2.4", "pin @v1.2", "v1.2", " # pin @v1.2.4"],
+    ["v1.2.4", "renovate: tag=v1", "v1", " # renovate: tag=v1.2.4"],
+    ["v1.2.4", "renovate: pin v1", "v1", " # renovate: pin v1.2.4"],
+    ["v1.2.4", "ratchet:owner/repo@v1", "v1", " # ratchet:owner/repo@v1.2.4"],
+    ["v1.3.0", "v1.2.3+build.5 pinned by hand", "v1", " # v1.3.0 pinned by hand"],
+    // A branch is read by Renovate only as the whole comment: the user's words move to a line above.
+    ["main", "nightly build", "main", " # main", "nightly build"],
+    ["main", "main nightly build", "main", " # main", "nightly build"],
+    ["main", "v2 nightly", "main", " # main", "v2 nightly"],
+  ])("%s over '# %s' (was @%s) → %j", (version, old, oldRef, comment, aside) => {
+    expect(pinComment(version, old, oldRef)).toEqual(aside ? { comment, aside } : { comment });
+    // What Renovate reads back from the comment written is the version pinned.
+    expect(readCommentRef(comment.replace(/^ # /, ""))?.ref).toBe(version);
+  });
+});
+
+describe("readCommentRef reads what Renovate's github-actions manager reads", () => {
+  test.each<[string, string | undefined]>([
+    ["v1.2.3", "v1.2.3"],
+    ["tag = v1.2.3", "v1.2.3"],
+    ["tag=v1.2.3", "v1.2.3"],
+    ["renovate: tag=v1.2.3", "v1.2.3"],
+    ["renovate: pin v1.2.3", "v1.2.3"],
+    ["pin @v1.2.3", "v1.2.3"],
+    ["ratchet:owner/repo@v1.2.3", "v1.2.3"],
+    ["ratchet:owner/repo/sub/path@v2", "v2"],
+    ["v1.2.3+build.5", "v1.2.3"],
+    ["v1.2.3-rc.1 with words", "v1.2.3-rc.1"],
+    ["release/v2.0", "release/v2.0"],
+    ["main", "main"],
+    ["main nightly build", undefined],
+    ["nightly build", undefined],
+    ["ratchet:exclude", undefined],
+  ])("'# %s' → %s", (comment, ref) => {
+    expect(readCommentRef(comment)?.ref).toBe(ref);
   });
 });
 
@@ -77,6 +128,25 @@ describe("rewriting workflow YAML keeps everything but the reference", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  test("a branch pin's own words go on a comment line above, so Renovate reads the branch", () => {
+    for (const eol of ["\n", "\r\n"]) {
+      const source = ["jobs:", "  a:", "    steps:", "      - uses: acme/tool@main # nightly build", ""].join(
+        eol,
+      );
+      const { refs } = extractYaml("w.yml", source);
+      expect(applyEdits(source, actionEdits(refs[0]!, "acme/tool", SHA, "main", "main"))).toBe(
+        [
+          "jobs:",
+          "  a:",
+          "    steps:",
+          "      # nightly build",
+          `      - uses: acme/tool@${SHA} # main`,
+          "",
+        ].join(eol),
+      );
+    }
   });
 
   test("an action followed by more YAML on its line cannot take a comment: a clear error", () => {

@@ -1,3 +1,4 @@
+import { readCommentRef } from "./action-comment";
 import { type ActionText, actionName, isFullSha, splitAction } from "./action-text";
 import { type ImageText, lookupReference, splitImage } from "./image-text";
 import type { FoundRef, Include, Mode, RefOutcome } from "./types";
@@ -45,8 +46,6 @@ export function outcome(
   };
 }
 
-const TAG_IN_COMMENT = /^(?:tag=|pin\s*@?)?@?(\S+)/;
-
 /** Decides per reference: report as is (pinned, unpinned, variable, invalid) or look something up. */
 export function planRef(ref: FoundRef, mode: Mode): Step {
   if (ref.variable) {
@@ -73,7 +72,8 @@ export function planRef(ref: FoundRef, mode: Mode): Step {
     }
     const action = splitAction(ref.text);
     if (isFullSha(action.ref)) {
-      const tag = ref.commentSlot?.text ? TAG_IN_COMMENT.exec(ref.commentSlot.text)?.[1] : undefined;
+      // The tag to follow is what Renovate would follow, so both propose the same update.
+      const tag = ref.commentSlot?.text ? readCommentRef(ref.commentSlot.text)?.ref : undefined;
       if (mode === "update" && tag) return { do: "update-action", action, tag };
       return { do: "report", outcome: outcome(ref, "already-pinned") };
     }

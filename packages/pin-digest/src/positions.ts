@@ -1,3 +1,5 @@
+import type { CommentSlot } from "./types";
+
 /** Offsets of the first character of every line, for turning offsets into 1-based line:column. */
 export function lineStarts(text: string): number[] {
   const starts = [0];
@@ -21,14 +23,17 @@ export function locate(starts: number[], offset: number): { line: number; column
  * a comment (`text` is the old comment's text), or undefined when more YAML follows on the same line and
  * a comment would swallow it.
  */
-export function commentSlot(
-  text: string,
-  end: number,
-): { start: number; end: number; text?: string } | undefined {
+export function commentSlot(text: string, end: number): CommentSlot | undefined {
   const nl = text.indexOf("\n", end);
   const rest = text.slice(end, nl === -1 ? text.length : nl).replace(/\r$/, "");
-  if (/^[ \t]*$/.test(rest)) return { start: end, end: end + rest.length };
+  const lineStart = text.lastIndexOf("\n", end - 1) + 1;
+  const line = {
+    lineStart,
+    indent: /^[ \t]*/.exec(text.slice(lineStart))![0],
+    eol: text.includes("\r\n") ? "\r\n" : "\n",
+  };
+  if (/^[ \t]*$/.test(rest)) return { start: end, end: end + rest.length, ...line };
   const m = /^[ \t]+#(.*)$/.exec(rest);
   if (!m) return undefined;
-  return { start: end, end: end + rest.length, text: m[1]!.trim() };
+  return { start: end, end: end + rest.length, text: m[1]!.trim(), ...line };
 }

@@ -1,3 +1,4 @@
+import { pinComment } from "./action-comment";
 import type { Edit, FoundRef } from "./types";
 
 /** Applies non-overlapping edits to a text; everything outside the edited spans is kept byte for byte. */
@@ -15,26 +16,16 @@ export function applyEdits(text: string, edits: readonly Edit[]): string {
   return out + text.slice(at);
 }
 
-const VERSIONISH = /^(?:tag=|pin\s*@?)?@?v?\d[\w.+-]*$/i;
-
-/**
- * The comment to write after a pinned action: `# <version>`, keeping any words of the old comment that
- * were not its version (`# v4 checkout sources` → `# v4.2.2 checkout sources`).
- */
-export function versionComment(version: string, oldComment: string | undefined, oldRef: string): string {
-  const words = (oldComment ?? "").split(/\s+/).filter(Boolean);
-  if (words[0] && (VERSIONISH.test(words[0]) || words[0] === oldRef || words[0] === version)) words.shift();
-  return ` # ${[version, ...words].join(" ")}`;
-}
-
 /** Edits that pin an image reference: the reference's span only. */
 export function imageEdits(ref: FoundRef, pinned: string): Edit[] {
   return [{ ...ref.span, text: pinned }];
 }
 
 /**
- * Edits that pin an action: `owner/repo[/path]@<sha>` in the reference's span (quotes stay outside it)
- * and the version comment after the value. Throws when the line has no room for a comment.
+ * Edits that pin an action: `owner/repo[/path]@<sha>` in the reference's span (quotes stay outside it), the
+ * comment after the value naming what the pin follows (pinComment), and, when the user's words there would stop
+ * Renovate reading it, those words on a comment line of their own above. Throws when the line has no room for a
+ * comment.
  */
 export function actionEdits(
   ref: FoundRef,
@@ -43,13 +34,18 @@ export function actionEdits(
   version: string,
   oldRef: string,
 ): Edit[] {
-  if (!ref.commentSlot) {
+  const slot = ref.commentSlot;
+  if (!slot) {
     throw new Error(
       `more YAML follows '${ref.text}' on line ${ref.line}, so a '# ${version}' comment cannot be added; put uses: on its own line`,
     );
   }
-  return [
+  const { comment, aside } = pinComment(version, slot.text, oldRef);
+  const edits: Edit[] = [
     { ...ref.span, text: `${name}@${sha}` },
-    { ...ref.commentSlot, text: versionComment(version, ref.commentSlot.text, oldRef) },
+    { start: slot.start, end: slot.end, text: comment },
   ];
+  if (aside)
+    edits.push({ start: slot.lineStart, end: slot.lineStart, text: `${slot.indent}# ${aside}${slot.eol}` });
+  return edits;
 }

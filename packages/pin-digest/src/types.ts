@@ -18,6 +18,17 @@ export interface Span {
   end: number;
 }
 
+/** The rest of an action's line, where its comment goes. */
+export interface CommentSlot extends Span {
+  /** The comment already there, after `#`, trimmed. */
+  text?: string;
+  /** Where the line starts and its indentation: the user's words that cannot stay in the comment go above it. */
+  lineStart: number;
+  indent: string;
+  /** The file's line ending ("\n" or "\r\n"). */
+  eol: string;
+}
+
 /** One reference as written in a file. */
 export interface FoundRef {
   /** Path relative to the scanned root, with forward slashes. */
@@ -35,7 +46,7 @@ export interface FoundRef {
    * Actions only: the rest of the line after the value, where the `# vX.Y.Z` comment goes; `text` is the
    * comment already there. Undefined when more YAML follows on the line, so no comment can be added.
    */
-  commentSlot?: Span & { text?: string };
+  commentSlot?: CommentSlot;
   /** Set when the reference contains a variable (`$ARG`, `${{ … }}`): reported, never guessed. */
   variable?: string;
 }
