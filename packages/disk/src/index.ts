@@ -5,3 +5,6 @@ export * from "./checksums";
 export * from "./boot";
 export * from "./toml";
 export * from "./config";
+export * from "./convert";
+export * from "./builder-run";
+export * from "./boot-run";

@@ -1,0 +1,152 @@
+import { spawn } from "node:child_process";
+import { access, constants, copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LineSplitter, type Logger } from "@frostyard/kit";
+import {
+  ConsoleTail,
+  judgeConsoleLine,
+  kvmUnusable,
+  OVMF_CANDIDATES,
+  qemuBinary,
+  qemuBootArgv,
+  type Accel,
+} from "./boot";
+import type { Arch } from "./types";
+
+export interface BootResult {
+  ok: boolean;
+  accel: Accel;
+  /** Milliseconds from QEMU's start to the marker line (or to the failure). */
+  elapsedMs: number;
+  /** The marker line, or why the boot failed. */
+  detail: string;
+  /** The last console lines (100). */
+  tail: string;
+  /** The whole console, written for the artifact. */
+  consoleLog: string;
+}
+
+async function readable(path: string): Promise<boolean> {
+  return access(path, constants.R_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Whether /dev/kvm can be opened; whether a guest then runs is only known by trying. */
+export async function kvmAvailable(): Promise<boolean> {
+  return access("/dev/kvm", constants.R_OK | constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function bootOnce(
+  argv: string[],
+  arch: Arch,
+  expect: readonly RegExp[],
+  timeoutMs: number,
+  consolePath: string,
+  accel: Accel,
+): Promise<BootResult & { stderr: string[] }> {
+  const tail = new ConsoleTail(100);
+  const stderr: string[] = [];
+  const all: string[] = [];
+  const started = Date.now();
+  const child = spawn(qemuBinary(arch), argv, { stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (ok: boolean, detail: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      const consoleLog = all.join("\n") + "\n";
+      void writeFile(consolePath, consoleLog).finally(() =>
+        resolve({ ok, accel, elapsedMs: Date.now() - started, detail, tail: tail.text, consoleLog, stderr }),
+      );
+    };
+    const timer = setTimeout(
+      () => finish(false, `no marker within ${Math.round(timeoutMs / 1000)} s`),
+      timeoutMs,
+    );
+    const lines = new LineSplitter((line) => {
+      tail.push(line);
+      all.push(line);
+      const verdict = judgeConsoleLine(line, expect);
+      if (verdict?.kind === "up") finish(true, verdict.line);
+      else if (verdict?.kind === "failed") finish(false, `${verdict.reason}: ${verdict.line}`);
+    });
+    child.stdout.on("data", (chunk: Buffer) => lines.push(chunk));
+    const errLines = new LineSplitter((line) => stderr.push(line));
+    child.stderr.on("data", (chunk: Buffer) => errLines.push(chunk));
+    child.on("error", (error) => finish(false, `QEMU did not start: ${error.message}`));
+    child.on("exit", (code, signal) =>
+      finish(
+        false,
+        `QEMU exited (${signal ?? code}) before the marker${stderr.length ? `: ${stderr.slice(-3).join(" | ")}` : ""}`,
+      ),
+    );
+  });
+}
+
+/**
+ * Boots a VM disk with its console on QEMU's stdout and waits for the marker. KVM first when /dev/kvm opens;
+ * a KVM that cannot run the guest (nested virtualisation missing MSRs, "emulation failure") is said in the
+ * log and the boot is retried under TCG.
+ */
+export async function bootDisk(options: {
+  disk: string;
+  format: string;
+  arch: Arch;
+  expect: readonly RegExp[];
+  timeoutMs: number;
+  consolePath: string;
+  logger: Logger;
+  uefi?: boolean;
+}): Promise<BootResult> {
+  const { logger } = options;
+  const scratch = await mkdtemp(join(tmpdir(), "disk-boot-"));
+  try {
+    let firmware: { code: string; vars: string } | undefined;
+    if (options.uefi ?? true) {
+      for (const candidate of OVMF_CANDIDATES)
+        if ((await readable(candidate.code)) && (await readable(candidate.vars))) {
+          // Each boot writes its own copy of the variable store: the packaged one is read-only and shared.
+          const vars = join(scratch, "OVMF_VARS.fd");
+          await copyFile(candidate.vars, vars);
+          firmware = { code: candidate.code, vars };
+          break;
+        }
+      if (!firmware)
+        throw new Error(`no UEFI firmware found (${OVMF_CANDIDATES.map((c) => c.code).join(", ")})`);
+    }
+    const attempt = (accel: Accel) =>
+      bootOnce(
+        qemuBootArgv({
+          disk: options.disk,
+          format: options.format,
+          accel,
+          arch: options.arch,
+          ...(firmware ? { firmware } : {}),
+        }),
+        options.arch,
+        options.expect,
+        options.timeoutMs,
+        options.consolePath,
+        accel,
+      );
+    if (await kvmAvailable()) {
+      const result = await attempt("kvm");
+      const broken = result.ok ? undefined : kvmUnusable([...result.stderr, ...result.tail.split("\n")]);
+      if (!broken) return result;
+      logger.warning(`KVM is present but cannot run the guest (${broken}); booting again under TCG`);
+    } else {
+      logger.info("No usable /dev/kvm: booting under TCG (emulation, slower)");
+    }
+    return await attempt("tcg");
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

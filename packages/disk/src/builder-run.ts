@@ -1,0 +1,76 @@
+import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execStreaming, type Logger } from "@frostyard/kit";
+import {
+  bootcImageBuilderRun,
+  imageBuilderOutput,
+  imageBuilderRuns,
+  pullArgv,
+  type BuilderRun,
+  type BuilderRunOptions,
+} from "./builder-argv";
+import { renderConfig } from "./config";
+import { describeArtifact, diskInfo, type DiskArtifact } from "./convert";
+import type { TomlTable } from "./toml";
+import { BOOTABLE_TYPES, QEMU_FORMAT } from "./types";
+
+export interface BuildWithContainerOptions extends Omit<BuilderRunOptions, "configFile"> {
+  builder: "image-builder" | "bootc-image-builder";
+  config?: TomlTable;
+  /** Where the rendered config is written (outside the output directory, so it is not uploaded). */
+  scratch: string;
+  logger: Logger;
+  /** `podman`, or a wrapper such as `sudo podman` for rootful storage: command and leading arguments. */
+  podman?: { command: string; prefix: string[] };
+}
+
+/** A builder that exited 0 but left no file where it lays a type out. */
+export class BuilderOutputError extends Error {
+  constructor(type: string, where: string) {
+    super(`the builder reported success but wrote no ${type} file at ${where}`);
+    this.name = "BuilderOutputError";
+  }
+}
+
+/**
+ * Pulls the source image by digest into the rootful storage, runs the builder (once per type where it needs
+ * it) and describes each file it laid out. Callers verify the source's signature before this.
+ */
+export async function buildWithContainer(options: BuildWithContainerOptions): Promise<DiskArtifact[]> {
+  const { logger } = options;
+  const podman = options.podman ?? { command: "podman", prefix: [] };
+  const exec = (argv: string[]) => execStreaming(podman.command, [...podman.prefix, ...argv], { logger });
+  let configFile: string | undefined;
+  if (options.config) {
+    const rendered = renderConfig(options.config);
+    await mkdir(options.scratch, { recursive: true });
+    configFile = join(options.scratch, rendered.fileName);
+    await writeFile(configFile, rendered.content, { mode: 0o600 });
+  }
+  await mkdir(options.outputDirectory, { recursive: true });
+  await logger.group(`pull ${options.sourceRef}`, () => exec(pullArgv(options.sourceRef, options.arch)));
+  const runOptions: BuilderRunOptions = { ...options, ...(configFile ? { configFile } : {}) };
+  const runs: BuilderRun[] =
+    options.builder === "image-builder" ? imageBuilderRuns(runOptions) : [bootcImageBuilderRun(runOptions)];
+  const artifacts: DiskArtifact[] = [];
+  for (const run of runs) {
+    await logger.group(`${options.builder}: ${run.types.join(", ")}`, () => exec(run.argv));
+    for (const type of run.types) {
+      let relative = run.outputs[type]!;
+      if (relative.endsWith("/")) {
+        const names = await readdir(join(options.outputDirectory, relative)).catch(() => [] as string[]);
+        const found = imageBuilderOutput(type, names);
+        if (!found) throw new BuilderOutputError(type, join(options.outputDirectory, relative));
+        relative += found;
+      }
+      const path = join(options.outputDirectory, relative);
+      const info = BOOTABLE_TYPES.includes(type)
+        ? await diskInfo(path, logger, QEMU_FORMAT[type]).catch(() => {
+            throw new BuilderOutputError(type, path);
+          })
+        : undefined;
+      artifacts.push(await describeArtifact(type, path, info));
+    }
+  }
+  return artifacts;
+}
