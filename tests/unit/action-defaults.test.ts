@@ -13,6 +13,7 @@ import { parseInputs as parseCosignSign } from "../../packages/actions/src/cosig
 import { parseInputs as parseLintBootc } from "../../packages/actions/src/lint-bootc/inputs";
 import { parseInputs as parsePinDigest } from "../../packages/actions/src/pin-digest/inputs";
 import { parseInputs as parsePipeline } from "../../packages/actions/src/pipeline/inputs";
+import { parseInputs as parsePublishIndex } from "../../packages/actions/src/publish-index/inputs";
 import { parseInputs as parseTrivyScan } from "../../packages/actions/src/trivy-scan/inputs";
 import { repoRoot } from "../helpers/run-action";
 
@@ -51,6 +52,12 @@ const cases: Case[] = [
     required: { rootfs: "out/rootfs" },
   },
   { action: "pin-digest", file: "actions/pin-digest/action.yml", parse: parsePinDigest, required: {} },
+  {
+    action: "publish-index",
+    file: "actions/publish-index/action.yml",
+    parse: parsePublishIndex,
+    required: { image: "ghcr.io/acme/os", version: "1.0", images: `linux/amd64=sha256:${"a".repeat(64)}` },
+  },
   {
     action: "trivy-scan",
     file: "actions/trivy-scan/action.yml",
