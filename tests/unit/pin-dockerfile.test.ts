@@ -53,12 +53,32 @@ describe("extractDockerfile", () => {
       ["1:6 dockerfile-from a:1", "5:6 dockerfile-from b:1"],
     ],
     [
-      "ARG variables are reported with the default",
-      "ARG BASE=debian:12\nFROM ${BASE}\nFROM $OTHER\n",
+      "ARG variables inside a reference are reported with the default",
+      "ARG BASE=debian\nFROM ${BASE}:12\nFROM $OTHER\n",
       [
-        "2:6 dockerfile-from ${BASE} var=${BASE} (ARG default 'debian:12')",
+        "2:6 dockerfile-from ${BASE}:12 var=${BASE} (ARG default 'debian')",
         "3:6 dockerfile-from $OTHER var=$OTHER",
       ],
+    ],
+    [
+      "an ARG default a FROM names whole is the reference, in the ARG line",
+      "ARG BASE=debian:12\nFROM ${BASE}\n",
+      ["1:10 dockerfile-arg debian:12"],
+    ],
+    [
+      "$NAME, a quoted default, one reference for two FROMs",
+      `ARG BASE="registry.example/os:1@sha256:${"a".repeat(64)}"\nFROM $BASE AS one\nFROM \${BASE}\n`,
+      [`1:11 dockerfile-arg registry.example/os:1@sha256:${"a".repeat(64)}`],
+    ],
+    [
+      "the ARG's last default before the FROM; an ARG naming a stage or scratch is no image",
+      "ARG A=scratch\nFROM $A\nFROM b:1 AS s\nARG S=s\nFROM $S\nARG X=c:1\nARG X=c:2\nFROM ${X}\n",
+      ["3:6 dockerfile-from b:1", "7:7 dockerfile-arg c:2"],
+    ],
+    [
+      "an ARG default built from another variable is a variable",
+      "ARG BASE=${REG}/os:1\nFROM ${BASE}\n",
+      ["1:10 dockerfile-arg ${REG}/os:1 var=${REG}"],
     ],
     [
       "COPY --from an image, a stage or an index",

@@ -71,16 +71,18 @@ function tokens(line: string): Token[] {
 }
 
 /**
- * Finds image references in a Containerfile/Dockerfile: `FROM [--platform=…] image [AS name]` and
- * `COPY|ADD --from=image`. Stage names and `scratch` are not images; references built from `ARG`s are
- * reported as variables, with the ARG's default named in the message.
+ * Finds image references in a Containerfile/Dockerfile: `FROM [--platform=…] image [AS name]`,
+ * `COPY|ADD --from=image` and the default of an `ARG` a `FROM` names whole (`FROM ${BASE}`). Stage names
+ * and `scratch` are not images; other references built from `ARG`s are reported as variables, with the
+ * ARG's default named in the message.
  */
 export function extractDockerfile(file: string, text: string): Extraction {
   const starts = lineStarts(text);
   const refs: FoundRef[] = [];
   const problems: Extraction["problems"] = [];
   const stages = new Set<string>();
-  const argDefaults = new Map<string, string>();
+  const argDefaults = new Map<string, { value: string; line: LogicalLine; from: number; to: number }>();
+  const argsPinned = new Set<LogicalLine>();
 
   const add = (line: LogicalLine, from: number, to: number, source: RefSource) => {
     const value = line.text.slice(from, to);
@@ -99,7 +101,7 @@ export function extractDockerfile(file: string, text: string): Extraction {
     const ref: FoundRef = { file, ...where, kind: "image", source, text: value, span: { start, end } };
     if (variable) {
       const name = variable.replace(/^\$\{?|\}$/g, "").replace(/:-.*$/, "");
-      const def = argDefaults.get(name);
+      const def = argDefaults.get(name)?.value;
       ref.variable = def === undefined ? variable : `${variable} (ARG default '${def}')`;
     }
     refs.push(ref);
@@ -112,7 +114,12 @@ export function extractDockerfile(file: string, text: string): Extraction {
     if (instruction === "ARG") {
       for (const a of args) {
         const eq = a.value.indexOf("=");
-        if (eq > 0) argDefaults.set(a.value.slice(0, eq), a.value.slice(eq + 1).replace(/^["']|["']$/g, ""));
+        if (eq <= 0) continue;
+        const raw = a.value.slice(eq + 1);
+        const quoted = raw.length >= 2 && /^(["']).*\1$/.test(raw) ? 1 : 0;
+        const from = a.from + eq + 1 + quoted;
+        const to = a.to - quoted;
+        argDefaults.set(a.value.slice(0, eq), { value: line.text.slice(from, to), line, from, to });
       }
     } else if (instruction === "FROM") {
       const positional = args.filter((a) => !a.value.startsWith("--"));
@@ -123,8 +130,18 @@ export function extractDockerfile(file: string, text: string): Extraction {
         continue;
       }
       const as = positional[1]?.value.toUpperCase() === "AS" ? positional[2]?.value : undefined;
-      const lower = image.value.toLowerCase();
-      if (lower !== "scratch" && !stages.has(lower)) add(line, image.from, image.to, "dockerfile-from");
+      // `FROM $BASE` with `ARG BASE=image:tag`: the reference is the ARG's default, pinned and updated in the
+      // ARG line (as Renovate's dockerfile manager does); a variable inside a longer reference stays a variable.
+      const whole = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/.exec(image.value);
+      const arg = whole ? argDefaults.get((whole[1] ?? whole[2])!) : undefined;
+      const value = arg?.value ?? image.value;
+      const lower = value.toLowerCase();
+      if (lower === "scratch" || stages.has(lower) || value === "") {
+        // not an image
+      } else if (arg) {
+        if (!argsPinned.has(arg.line)) add(arg.line, arg.from, arg.to, "dockerfile-arg");
+        argsPinned.add(arg.line);
+      } else add(line, image.from, image.to, "dockerfile-from");
       if (as) stages.add(as.toLowerCase());
     } else if (instruction === "COPY" || instruction === "ADD") {
       for (const a of args) {

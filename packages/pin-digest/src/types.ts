@@ -5,6 +5,7 @@ export type RefKind = "image" | "action";
 export type RefSource =
   | "dockerfile-from"
   | "dockerfile-copy-from"
+  | "dockerfile-arg"
   | "workflow-uses"
   | "workflow-container"
   | "workflow-service"
