@@ -1,0 +1,203 @@
+import {
+  getBoolean,
+  getEnum,
+  getInteger,
+  getList,
+  getOptionalString,
+  InputError,
+  type InputGetter,
+} from "@frostyard/kit";
+import {
+  acceptedTypes,
+  ARCHES,
+  assertPinned,
+  BuilderImageError,
+  compileExpect,
+  BootExpectError,
+  DEFAULT_BUILDER_IMAGES,
+  DiskConfigError,
+  DiskTypeError,
+  hostArch,
+  normalizeArch,
+  parseConfig,
+  takesConfig,
+  validateTypes,
+  type Arch,
+  type TomlTable,
+} from "@frostyard/disk";
+import { parseReference } from "@frostyard/oci";
+import { readFileSync } from "node:fs";
+
+/** The engines this entry runs; mkosi's Format=disk path is not wired yet. */
+export const ENTRY_BUILDERS = ["image-builder", "bootc-image-builder", "qemu-img"] as const;
+export type EntryBuilder = (typeof ENTRY_BUILDERS)[number];
+
+export interface DiskImageInputs {
+  builder: EntryBuilder;
+  /** The source image by digest or tag (resolved to a digest before anything runs). */
+  image?: string;
+  publicKey?: string;
+  sourceDisk?: string;
+  types: string[];
+  config?: TomlTable;
+  arch: Arch;
+  builderImage: string;
+  buildRef?: string;
+  installerPayloadRef?: string;
+  rootfs?: string;
+  builderArgs: string[];
+  bootTest: boolean;
+  bootTimeoutSeconds: number;
+  bootExpect: readonly RegExp[];
+  outputDirectory: string;
+  name: string;
+  upload: boolean;
+  artifactName: string;
+}
+
+function mapped<T>(fn: () => T, map: (error: unknown) => InputError | undefined): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw map(error) ?? error;
+  }
+}
+
+function readConfig(raw: string): string {
+  // Inline text holds a newline or starts a table/object; anything else is a path.
+  if (/\n/.test(raw) || /^\s*[[{]/.test(raw) || /^\s*[A-Za-z_"]+\s*=/.test(raw)) return raw;
+  try {
+    return readFileSync(raw, "utf8");
+  } catch {
+    throw new InputError(
+      "config",
+      `'${raw.slice(0, 120)}' is no readable file`,
+      "inline TOML/JSON or a path to a .toml or .json file",
+    );
+  }
+}
+
+export function parseInputs(get: InputGetter): DiskImageInputs {
+  const builder = getEnum(get, "builder", ENTRY_BUILDERS, "image-builder");
+  const types = mapped(
+    () => validateTypes(builder, getList(get, "types").length ? getList(get, "types") : ["qcow2"]),
+    (e) =>
+      e instanceof DiskTypeError ? new InputError("types", e.message, acceptedTypes(builder)) : undefined,
+  );
+  const image = getOptionalString(get, "image");
+  const sourceDisk = getOptionalString(get, "source-disk");
+  if (builder === "qemu-img") {
+    if (!sourceDisk)
+      throw new InputError("source-disk", "is empty", "the path of a raw disk, with builder: qemu-img");
+  } else {
+    if (!image)
+      throw new InputError("image", "is empty", `the bootc image to build from, with builder: ${builder}`);
+    try {
+      parseReference(image);
+    } catch (error) {
+      throw new InputError(
+        "image",
+        error instanceof Error ? error.message : String(error),
+        "an image reference such as ghcr.io/acme/os@sha256:…",
+      );
+    }
+  }
+  const rawConfig = getOptionalString(get, "config");
+  if (rawConfig && !takesConfig(builder))
+    throw new InputError(
+      "config",
+      `${builder} reads no builder config`,
+      "config with image-builder or bootc-image-builder",
+    );
+  const config = rawConfig
+    ? mapped(
+        () => parseConfig(readConfig(rawConfig)),
+        (e) =>
+          e instanceof DiskConfigError
+            ? new InputError("config", e.message, "the builders' TOML or JSON config (customizations.*)")
+            : undefined,
+      )
+    : undefined;
+  const archInput = getOptionalString(get, "target-arch");
+  const arch = archInput === undefined ? hostArch() : normalizeArch(archInput);
+  if (!arch)
+    throw new InputError(
+      "target-arch",
+      `'${(archInput ?? process.arch).slice(0, 20)}' is not an architecture this builds`,
+      ARCHES.join(", "),
+    );
+  const defaultImage = builder === "qemu-img" ? "" : DEFAULT_BUILDER_IMAGES[builder];
+  const builderImage = getOptionalString(get, "builder-image") ?? defaultImage;
+  if (builder !== "qemu-img")
+    mapped(
+      () => assertPinned(builderImage),
+      (e) =>
+        e instanceof BuilderImageError
+          ? new InputError("builder-image", e.message, "an image pinned by digest: name@sha256:<64 hex>")
+          : undefined,
+    );
+  const buildRef = getOptionalString(get, "build-ref");
+  const installerPayloadRef = getOptionalString(get, "installer-payload-ref");
+  if (builder !== "image-builder") {
+    if (buildRef)
+      throw new InputError(
+        "build-ref",
+        `${builder} takes no build image`,
+        "build-ref with builder: image-builder",
+      );
+    if (installerPayloadRef)
+      throw new InputError(
+        "installer-payload-ref",
+        `${builder} takes no installer payload`,
+        "installer-payload-ref with builder: image-builder",
+      );
+  }
+  const bootExpect = mapped(
+    () => compileExpect(getOptionalString(get, "boot-expect")),
+    (e) =>
+      e instanceof BootExpectError
+        ? new InputError(
+            "boot-expect",
+            e.message,
+            "a JavaScript regular expression matched against each console line",
+          )
+        : undefined,
+  );
+  const artifactName = getOptionalString(get, "artifact-name") ?? "disk-image";
+  if (/[\\/":<>|*?\r\n]/.test(artifactName))
+    throw new InputError(
+      "artifact-name",
+      `'${artifactName.slice(0, 60)}' holds a character artifacts refuse`,
+      'a name without \\ / " : < > | * ?',
+    );
+  const name = getOptionalString(get, "name") ?? "disk";
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new InputError(
+      "name",
+      `'${name.slice(0, 60)}' cannot be a file name`,
+      "letters, digits, '.', '_' and '-'",
+    );
+  const publicKey = getOptionalString(get, "public-key");
+  const rootfs = getOptionalString(get, "rootfs");
+  return {
+    builder,
+    ...(image !== undefined && builder !== "qemu-img" ? { image } : {}),
+    ...(publicKey !== undefined ? { publicKey } : {}),
+    ...(sourceDisk !== undefined && builder === "qemu-img" ? { sourceDisk } : {}),
+    types,
+    ...(config ? { config } : {}),
+    arch,
+    builderImage,
+    ...(buildRef ? { buildRef } : {}),
+    ...(installerPayloadRef ? { installerPayloadRef } : {}),
+    ...(rootfs ? { rootfs } : {}),
+    builderArgs: getList(get, "builder-args"),
+    bootTest: getBoolean(get, "boot-test", false),
+    bootTimeoutSeconds: getInteger(get, "boot-timeout", { min: 10, max: 7200, default: 600 }),
+    bootExpect,
+    outputDirectory: getOptionalString(get, "output-directory") ?? "disk-output",
+    name,
+    upload: getBoolean(get, "upload", true),
+    artifactName,
+  };
+}

@@ -1,0 +1,175 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { keyVerifier, parsePublicKey, verifyInRegistry } from "@frostyard/cosign";
+import {
+  BOOTABLE_TYPES,
+  bootDisk,
+  buildWithContainer,
+  convertRawDisk,
+  QEMU_FORMAT,
+  SourceDiskError,
+  writeSha256Sums,
+  type DiskArtifact,
+} from "@frostyard/disk";
+import { InputError, markdownTable, formatBytes, formatDuration, heading, codeBlock } from "@frostyard/kit";
+import { formatReference, parseReference, withDigest } from "@frostyard/oci";
+import { registryClientFor } from "@frostyard/publish";
+import { coreLogger, run, setOutput, writeSummary, inputGetter } from "..";
+import { uploadSet } from "../build-sysext/upload";
+import { parseInputs, type DiskImageInputs } from "./inputs";
+
+interface Built extends DiskArtifact {
+  boot?: { ok: boolean; accel: string; elapsedMs: number; detail: string };
+}
+
+/** The source image by digest, its signature verified when a key is given: nothing is built from anything else. */
+async function verifiedSource(inputs: DiskImageInputs): Promise<string> {
+  const ref = parseReference(inputs.image!);
+  const client = registryClientFor({}, coreLogger);
+  let digest = ref.digest;
+  if (!digest) {
+    const head = await client.headManifest(ref);
+    if (!head)
+      throw new InputError("image", `${inputs.image} is not in its registry`, "an image the registry holds");
+    digest = head.digest;
+    coreLogger.info(`${inputs.image} resolved to ${digest}`);
+  }
+  const pinned = withDigest({ registry: ref.registry, repository: ref.repository }, digest);
+  if (inputs.publicKey) {
+    const verdict = await verifyInRegistry(
+      client,
+      pinned,
+      digest,
+      "legacy",
+      keyVerifier(parsePublicKey(inputs.publicKey)),
+    );
+    for (const message of verdict.messages) coreLogger.info(message);
+    if (!verdict.verified)
+      throw new InputError(
+        "image",
+        `${formatReference(pinned)} is not signed by public-key (${verdict.messages.join("; ")})`,
+        "an image cosign-sign signed with the key's private half",
+      );
+  }
+  return formatReference(pinned);
+}
+
+function summary(inputs: DiskImageInputs, built: Built[], failure?: string): string {
+  const rows = built.map((b) => [
+    b.type,
+    b.path,
+    formatBytes(b.size),
+    `\`${b.sha256}\``,
+    b.boot
+      ? `${b.boot.ok ? "booted" : "failed"} (${b.boot.accel}, ${formatDuration(b.boot.elapsedMs)})`
+      : "not tested",
+  ]);
+  return [
+    heading(`disk-image: ${inputs.builder}`),
+    failure ? `**Failed:** ${failure}\n` : "",
+    markdownTable(["type", "path", "size", "sha256", "boot"], rows),
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const logger = coreLogger;
+  const inputs = parseInputs(inputGetter);
+  const outputDirectory = resolve(inputs.outputDirectory);
+  await mkdir(outputDirectory, { recursive: true });
+  const built: Built[] = [];
+  let failure: string | undefined;
+  try {
+    let artifacts: DiskArtifact[];
+    if (inputs.builder === "qemu-img") {
+      try {
+        artifacts = await convertRawDisk({
+          source: inputs.sourceDisk!,
+          types: inputs.types,
+          outputDirectory,
+          name: inputs.name,
+          logger,
+        });
+      } catch (error) {
+        if (error instanceof SourceDiskError)
+          throw new InputError("source-disk", error.message, "a raw disk image file");
+        throw error;
+      }
+    } else {
+      const sourceRef = await verifiedSource(inputs);
+      artifacts = await buildWithContainer({
+        builder: inputs.builder,
+        builderImage: inputs.builderImage,
+        sourceRef,
+        types: inputs.types,
+        arch: inputs.arch,
+        outputDirectory,
+        ...(inputs.config ? { config: inputs.config } : {}),
+        ...(inputs.buildRef ? { buildRef: inputs.buildRef } : {}),
+        ...(inputs.installerPayloadRef ? { installerPayloadRef: inputs.installerPayloadRef } : {}),
+        ...(inputs.rootfs ? { rootfs: inputs.rootfs } : {}),
+        extraArgs: inputs.builderArgs,
+        scratch: join(process.env.RUNNER_TEMP || "/tmp", "disk-image-config"),
+        logger,
+      });
+    }
+    built.push(...artifacts);
+    if (inputs.bootTest) {
+      for (const artifact of built.filter((a) => BOOTABLE_TYPES.includes(a.type))) {
+        const result = await logger.group(`boot test: ${artifact.type}`, () =>
+          bootDisk({
+            disk: artifact.path,
+            format: QEMU_FORMAT[artifact.type]!,
+            arch: inputs.arch,
+            expect: inputs.bootExpect,
+            timeoutMs: inputs.bootTimeoutSeconds * 1000,
+            consolePath: join(outputDirectory, `${artifact.type}.console.log`),
+            logger,
+          }),
+        );
+        artifact.boot = {
+          ok: result.ok,
+          accel: result.accel,
+          elapsedMs: result.elapsedMs,
+          detail: result.detail,
+        };
+        if (!result.ok) {
+          logger.error(`${artifact.path} did not boot: ${result.detail}\n${result.tail}`);
+          failure = `${artifact.type} did not boot: ${result.detail}\n\n${codeBlock(result.tail)}`;
+        } else
+          logger.info(
+            `${artifact.type} booted under ${result.accel} in ${formatDuration(result.elapsedMs)}: ${result.detail}`,
+          );
+      }
+      if (failure) {
+        // The console logs go up alone: a disk that did not boot is not published.
+        for (const artifact of built) await rm(artifact.path, { force: true });
+        if (inputs.upload) await uploadSet(outputDirectory, `${inputs.artifactName}-console`, logger);
+        throw new Error("boot test failed: the disks are not published");
+      }
+    }
+    const sums = await writeSha256Sums(outputDirectory, built);
+    setOutput("sha256sums", sums);
+    if (inputs.upload) await uploadSet(outputDirectory, inputs.artifactName, logger);
+  } catch (error) {
+    failure ??= error instanceof Error ? error.message : String(error);
+    throw error;
+  } finally {
+    setOutput("output-directory", outputDirectory);
+    setOutput(
+      "artifacts",
+      JSON.stringify(
+        built.map((b) => ({
+          type: b.type,
+          path: b.path,
+          sha256: b.sha256,
+          size: b.size,
+          boot: b.boot ?? null,
+        })),
+      ),
+    );
+    for (const b of built) setOutput(`${b.type}-path`, b.path);
+    await writeSummary(summary(inputs, built, failure));
+  }
+}
+
+await run(main);
