@@ -11,8 +11,10 @@ export interface PublishImageOptions {
   digest: string;
   /** Repository to push to (its tag or digest is ignored). */
   target: ImageReference;
-  /** The immutable version tag (and the layout's ref name). */
+  /** The immutable version tag (and the layout's ref name unless `refName` says otherwise). */
   version: string;
+  /** The layout's ref name of the image, when it is not the version tag. */
+  refName?: string;
   /** Tags besides the version. */
   tags: readonly string[];
   /** Move the version tag even when it names another image (default: refuse). */
@@ -56,7 +58,14 @@ export async function publishImage(options: PublishImageOptions): Promise<Publis
 
   const push = () =>
     logger.group(`push ${formatReference(target)}`, () =>
-      pushLayout({ client, layout: options.layout, refName: version, target, tags, logger }),
+      pushLayout({
+        client,
+        layout: options.layout,
+        refName: options.refName ?? version,
+        target,
+        tags,
+        logger,
+      }),
     );
   const pushed = await (options.timings ? options.timings.time("push", push) : push());
   if (pushed.digest !== digest) {

@@ -40,6 +40,8 @@ export interface BuildMkosiInputs extends Omit<BuildImageOptions, "package" | "t
   registryPassword?: string;
   /** Push the version tag even when the registry holds another image under it (default: refuse). */
   overwriteVersion: boolean;
+  /** The immutable tag pushed, when it is not the image version (e.g. one platform's `<version>-<arch>`). */
+  versionTag?: string;
   /** The image unchanged layers are taken over from and the update cost is measured against. */
   previousImage: PreviousImageChoice;
   /** Packaging inputs given a value (bootable, max-layers, compression): mkosi's Format=oci ignores them. */
@@ -97,6 +99,10 @@ function parsePreviousImage(raw: string | undefined): PreviousImageChoice {
   if (ref.tag === undefined && ref.digest === undefined)
     throw new InputError("previous-image", `'${raw}' names no tag or digest`, accepted);
   return { kind: "reference", ref };
+}
+
+function optionalVersionTag(raw: string | undefined): { versionTag?: string } {
+  return raw === undefined ? {} : { versionTag: validateImageVersion(raw, "version-tag") };
 }
 
 function parseImage(raw: string | undefined): ImageReference | undefined {
@@ -179,6 +185,7 @@ export function parseInputs(get: InputGetter): BuildMkosiInputs {
     ...login,
     overwriteVersion: getBoolean(get, "overwrite-version", false),
     previousImage: parsePreviousImage(getOptionalString(get, "previous-image")),
+    ...optionalVersionTag(getOptionalString(get, "version-tag")),
     explicitPackagingInputs: PACKAGING_INPUTS_WITH_DEFAULTS.filter((name) => get(name).trim() !== ""),
   };
 }

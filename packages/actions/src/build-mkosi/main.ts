@@ -19,11 +19,21 @@ async function main(): Promise<void> {
   const logger = coreLogger;
   const inputs = parseInputs(inputGetter);
   maskSecrets(logger, secretValues(inputs));
-  const { image, tags, push, registryUsername, registryPassword, overwriteVersion, previousImage, ...build } =
-    inputs;
+  const {
+    image,
+    tags,
+    push,
+    registryUsername,
+    registryPassword,
+    overwriteVersion,
+    previousImage,
+    versionTag,
+    ...build
+  } = inputs;
   const imageVersion = build.imageVersion ?? defaultImageVersion(new Date());
+  const pushTag = versionTag ?? imageVersion;
   const report = newBuildReport(build, imageVersion);
-  const allTags = [...new Set([imageVersion, ...tags])];
+  const allTags = [...new Set([pushTag, ...tags])];
   let pushed: PublishedImage | undefined;
   const client = registryClientFor({ registryUsername, registryPassword }, logger, image?.registry);
   try {
@@ -47,7 +57,7 @@ async function main(): Promise<void> {
             previousImage: previousImageFinder(previousImage, {
               client,
               ...(image ? { target: image } : {}),
-              version: imageVersion,
+              version: pushTag,
               pushing: push,
               logger,
             }),
@@ -59,7 +69,8 @@ async function main(): Promise<void> {
           layout: report.ociLayout,
           digest: report.digest,
           target: image,
-          version: imageVersion,
+          version: pushTag,
+          refName: imageVersion,
           tags,
           overwriteVersion,
           logger,
