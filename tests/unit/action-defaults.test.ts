@@ -10,6 +10,7 @@ import { parseActionMetadata } from "@frostyard/runner";
 import { parseInputs as parseBuildMkosi } from "../../packages/actions/src/build-mkosi/inputs";
 import { parseInputs as parseBuildSysext } from "../../packages/actions/src/build-sysext/inputs";
 import { parseInputs as parseCosignSign } from "../../packages/actions/src/cosign-sign/inputs";
+import { parseInputs as parseDiskImage } from "../../packages/actions/src/disk-image/inputs";
 import { parseInputs as parseLintBootc } from "../../packages/actions/src/lint-bootc/inputs";
 import { parseInputs as parsePinDigest } from "../../packages/actions/src/pin-digest/inputs";
 import { parseInputs as parsePipeline } from "../../packages/actions/src/pipeline/inputs";
@@ -44,6 +45,12 @@ const cases: Case[] = [
     file: "actions/cosign-sign/action.yml",
     parse: parseCosignSign,
     required: { image: "ghcr.io/acme/os@sha256:" + "a".repeat(64), key: "env://COSIGN_KEY", password: "pw" },
+  },
+  {
+    action: "disk-image",
+    file: "actions/disk-image/action.yml",
+    parse: parseDiskImage,
+    required: { image: "ghcr.io/acme/os@sha256:" + "a".repeat(64), "target-arch": "amd64" },
   },
   {
     action: "lint-bootc",
