@@ -140,6 +140,8 @@ describe.skipIf(skip)("actions/pin-digest through the local runner", () => {
       `.github/workflows/ci.yml:13 actions/checkout@${CHECKOUT_SHA} # v4.2.2`,
       `.github/workflows/ci.yml:15 ${registry.host}/tools:2@${digests["tools:2"]}`,
       `.github/workflows/ci.yml:16 acme/tool@${TOOL_SHA} # main`,
+      // The ARG default FROM ${BASE} names, pinned in its ARG line.
+      `Containerfile:2 ${registry.host}/base:1@${digests["base:1"]}`,
       `Containerfile:3 ${registry.host}/base:1@${digests["base:1"]}`,
       `Containerfile:5 ${registry.host}/tools:2@${digests["tools:2"]}`,
       `app/Dockerfile.release:1 ${registry.host}/multi:1@${digests["multi:1"]}`,
@@ -205,9 +207,9 @@ describe.skipIf(skip)("actions/pin-digest through the local runner", () => {
     );
     expect(errors[0]).toContain("'Workflows: write'");
     expect(run.outputs.changed).toBe("true");
-    expect(JSON.parse(run.outputs.pins ?? "")).toHaveLength(11);
+    expect(JSON.parse(run.outputs.pins ?? "")).toHaveLength(12);
     expect(run.outputs["pull-request-url"]).toBe("");
-    expect(run.summary).toContain("11 pinned");
+    expect(run.summary).toContain("12 pinned");
     expect(github.pulls.get("acme/site")?.length ?? 0).toBe(pullsBefore);
     expect(run.log.join("\n")).not.toContain(TOKEN);
   });

@@ -103,7 +103,8 @@ describe("pinDigests", () => {
     expect(await readFile(join(root, "Containerfile"), "utf8")).toBe(
       [
         "# syntax=docker/dockerfile:1",
-        `ARG BASE=${R}/base:1`,
+        // FROM ${BASE} names the ARG whole: its default is pinned in the ARG line.
+        `ARG BASE=${R}/base:1@${digest("1")}`,
         `FROM --platform=$BUILDPLATFORM ${R}/base:1@${digest("1")} AS build`,
         "RUN echo building",
         `COPY --from=${R}/tools:2@${digest("2")} /bin/busybox /usr/local/bin/tool`,
@@ -160,6 +161,7 @@ describe("pinDigests", () => {
       ".github/workflows/ci.yml:13",
       ".github/workflows/ci.yml:15",
       ".github/workflows/ci.yml:16",
+      "Containerfile:2",
       "Containerfile:3",
       "Containerfile:5",
       "app/Dockerfile.release:1",
@@ -174,7 +176,7 @@ describe("pinDigests", () => {
         message: `'${R}/missing:1': no such tag in the registry (manifest unknown)`,
       }),
     ]);
-    expect(byStatus("variable")).toEqual([".github/workflows/ci.yml:19", "Containerfile:8"]);
+    expect(byStatus("variable")).toEqual([".github/workflows/ci.yml:19"]);
     expect(report.problems).toEqual([
       expect.objectContaining({
         file: "broken/compose.yaml",
@@ -218,6 +220,7 @@ describe("pinDigests", () => {
       ".github/workflows/ci.yml:13 actions/checkout@v4 # v4",
       `.github/workflows/ci.yml:15 ${R}/tools:2`,
       ".github/workflows/ci.yml:16 acme/tool@main",
+      `Containerfile:2 ${R}/base:1`,
       `Containerfile:3 ${R}/base:1`,
       `Containerfile:5 ${R}/tools:2`,
       `app/Dockerfile.release:1 ${R}/multi:1`,
@@ -251,7 +254,8 @@ describe("pinDigests", () => {
       `.github/workflows/ci.yml:13 actions/checkout@${sha("c")} # v4.2.2`,
       `compose.yaml:5 ${R}/db:1@${digest("9")}`,
     ]);
-    expect(report.outcomes.filter((o) => o.status === "up-to-date")).toHaveLength(7);
+    // 8: the ARG line of FROM ${BASE} too.
+    expect(report.outcomes.filter((o) => o.status === "up-to-date")).toHaveLength(8);
     expect(await readFile(join(root, "compose.yaml"), "utf8")).toContain(`"${R}/db:1@${digest("9")}"`);
     // The unpinned reference (missing:1, whose lookup failed) is left alone in update mode.
     expect(report.outcomes.find((o) => o.ref === `${R}/missing`)?.status).toBe("unpinned");

@@ -154,5 +154,7 @@ export function extractDockerfile(file: string, text: string): Extraction {
       }
     }
   }
+  // An ARG's reference is found at the FROM that names it, after the references between the two.
+  refs.sort((a, b) => a.span.start - b.span.start);
   return { refs, problems };
 }
