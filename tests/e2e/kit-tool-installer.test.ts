@@ -128,6 +128,17 @@ describe.skipIf(missingTools("tar", "xz", "zip", "unzip"))("installTool against 
       });
     });
 
+    test("Python's __pycache__ written into the tree by a run is removed, not trusted, and the entry stays a hit", async () => {
+      const installed = await installTool(entry("hello-pycache"), { logger: recordingLogger() });
+      await mkdir(join(installed.dir, "hello-1.2.3/bin/__pycache__"));
+      await writeFile(join(installed.dir, "hello-1.2.3/bin/__pycache__/hello.cpython-311.pyc"), "bytecode");
+      const before = requests.length;
+      const again = await installTool(entry("hello-pycache"), { logger: recordingLogger() });
+      expect(again.cached).toBe(true);
+      expect(requests.length).toBe(before);
+      expect(existsSync(join(installed.dir, "hello-1.2.3/bin/__pycache__"))).toBe(false);
+    });
+
     test.each<[string, (dir: string) => Promise<void>, RegExp]>([
       [
         "a planted binary",

@@ -255,15 +255,20 @@ export function toolCacheRecordPath(dir: string): string {
   return `${dir}.sha256.json`;
 }
 
-/** Hashes every file under `dir` (relative paths, forward slashes): `sha256:<hex>`, or `symlink:<target>`. */
+/**
+ * Hashes every file under `dir` but Python's `__pycache__/` (relative paths, forward slashes): `sha256:<hex>`,
+ * or `symlink:<target>`.
+ */
 export async function hashTree(dir: string): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
   const walk = async (at: string): Promise<void> => {
     for (const entry of await readdir(at, { withFileTypes: true })) {
       const full = join(at, entry.name);
       const rel = relative(dir, full).split("\\").join("/");
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isSymbolicLink()) files[rel] = `symlink:${await readlink(full)}`;
+      if (entry.isDirectory()) {
+        // Bytecode caches are removed before a hit is checked (removeBytecodeCaches), so never recorded.
+        if (entry.name !== "__pycache__") await walk(full);
+      } else if (entry.isSymbolicLink()) files[rel] = `symlink:${await readlink(full)}`;
       else if (entry.isFile()) files[rel] = `sha256:${await sha256File(full)}`;
       else files[rel] = `other:${(await lstat(full)).mode.toString(8)}`;
     }
@@ -299,6 +304,7 @@ async function cacheEntryProblem(dir: string, expectedArchive: string): Promise<
     return `has a malformed sha256 record (${toolCacheRecordPath(dir)})`;
   if (record.archiveSha256 !== expectedArchive)
     return `was installed from another download (sha256 ${record.archiveSha256}, pinned ${expectedArchive})`;
+  await removeBytecodeCaches(dir);
   const actual = await hashTree(dir);
   const changed = [...new Set([...Object.keys(record.files), ...Object.keys(actual)])]
     .filter((file) => record.files[file] !== actual[file])
@@ -311,6 +317,20 @@ async function cacheEntryProblem(dir: string, expectedArchive: string): Promise<
   });
   const more = changed.length > shown.length ? ` and ${changed.length - shown.length} more` : "";
   return `does not hash as installed: ${shown.join(", ")}${more}`;
+}
+
+/**
+ * Python writes `__pycache__/` beside the modules of a tree it runs from (mkosi's launcher does): derived,
+ * regenerated on the next run, and loaded in place of the sources when present, so they are removed rather
+ * than trusted or counted as a change.
+ */
+async function removeBytecodeCaches(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const full = join(dir, entry.name);
+    if (entry.name === "__pycache__") await rm(full, { recursive: true, force: true });
+    else await removeBytecodeCaches(full);
+  }
 }
 
 /** Removes a cache entry (its tree, tool-cache's `.complete` marker, our record) so it is installed afresh. */
