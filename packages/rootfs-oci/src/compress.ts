@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { constants, createGzip, createZstdCompress, type Gzip, type ZstdCompress } from "node:zlib";
 
@@ -31,9 +32,9 @@ export interface CompressedBlob {
   size: number;
 }
 
-/** Compresses a file into another, hashing both sides in the same pass. */
-export async function compressFile(
-  input: string,
+/** Compresses a stream into a file, hashing both sides in the same pass. */
+export async function compressStream(
+  input: Readable,
   output: string,
   compression: Compression,
 ): Promise<CompressedBlob> {
@@ -41,7 +42,7 @@ export async function compressFile(
   const compressed = createHash("sha256");
   let size = 0;
   await pipeline(
-    createReadStream(input, { highWaterMark: 1024 * 1024 }),
+    input,
     async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         uncompressed.update(chunk);
@@ -65,10 +66,9 @@ export async function compressFile(
   };
 }
 
-/** The sha256 of a file's (or a FIFO's) bytes, read once in 1 MiB chunks: a layer's diff_id. */
-export async function hashFile(input: string): Promise<string> {
+/** The sha256 of a stream's bytes: a layer's diff_id, when only that is needed. */
+export async function hashStream(input: Readable): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(input, { highWaterMark: 1024 * 1024 }))
-    hash.update(chunk as Buffer);
+  for await (const chunk of input) hash.update(chunk as Buffer);
   return `sha256:${hash.digest("hex")}`;
 }
