@@ -33,12 +33,12 @@ const PROJECTS: Record<string, { path: string; profile?: string }> = {
  */
 const UPGRADE_SCRIPT = `
 if [ -n "\${FROSTYARD_BENCH_UPGRADE:-}" ]; then
-  pkg="\$FROSTYARD_BENCH_UPGRADE"
+  pkg="$FROSTYARD_BENCH_UPGRADE"
   while IFS= read -r path; do
-    f="\$BUILDROOT\$path"
-    if [ -f "\$f" ] && [ ! -L "\$f" ]; then printf '\\n# %s upgraded\\n' "\$pkg" >> "\$f"; fi
-  done < "\$BUILDROOT/var/lib/dpkg/info/\$pkg.list"
-  sed -i "/^Package: \$pkg\$/,/^\$/ s/^Version: \\(.*\\)\$/Version: \\1+bench1/" "\$BUILDROOT/var/lib/dpkg/status"
+    f="$BUILDROOT$path"
+    if [ -f "$f" ] && [ ! -L "$f" ]; then printf '\\n# %s upgraded\\n' "$pkg" >> "$f"; fi
+  done < "$BUILDROOT/var/lib/dpkg/info/$pkg.list"
+  sed -i "/^Package: $pkg$/,/^$/ s/^Version: \\(.*\\)$/Version: \\1+bench1/" "$BUILDROOT/var/lib/dpkg/status"
 fi
 `;
 const UPGRADED_PACKAGE = "dbus";

@@ -9,9 +9,6 @@ import {
 } from "@frostyard/mkosi";
 import { floatingTags } from "@frostyard/publish";
 
-const A = `sha256:${"a".repeat(64)}`;
-const B = `sha256:${"b".repeat(64)}`;
-
 describe("floating tags", () => {
   test.each(["latest", "stable", "edge", "testing", "next", "nightly", "Latest"])(
     "image-version %s is refused as floating",
