@@ -10,18 +10,16 @@ __webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  expectedIdentity: () => (/* reexport */ expectedIdentity),
-  fetchActionsIdToken: () => (/* reexport */ fetchActionsIdToken),
-  jwtClaims: () => (/* reexport */ jwtClaims),
-  keylessSigner: () => (/* binding */ keyless_keylessSigner),
-  keylessVerifier: () => (/* reexport */ keylessVerifier),
-  loadTrustedRoot: () => (/* binding */ loadTrustedRoot)
+  loadTrustedRoot: () => (/* binding */ loadTrustedRoot),
+  resolveKeyless: () => (/* binding */ resolveKeyless)
 });
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: ./packages/kit/src/index.ts + 13 modules
-var src = __webpack_require__(1911);
+var src = __webpack_require__(3632);
+// EXTERNAL MODULE: ./packages/cosign/src/index.ts + 13 modules
+var cosign_src = __webpack_require__(9659);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: ./node_modules/@sigstore/bundle/dist/index.js
@@ -36,9 +34,12 @@ var verify_dist = __webpack_require__(4187);
 var constants = __webpack_require__(9224);
 // EXTERNAL MODULE: ./packages/cosign/src/key-bundle.ts
 var key_bundle = __webpack_require__(243);
+// EXTERNAL MODULE: ./packages/cosign/src/keyless-policy.ts
+var keyless_policy = __webpack_require__(2634);
 // EXTERNAL MODULE: ./packages/cosign/src/verify.ts
 var verify = __webpack_require__(1608);
 ;// CONCATENATED MODULE: ./packages/cosign/src/keyless.ts
+
 
 
 
@@ -76,31 +77,6 @@ async function fetchActionsIdToken(env, options = {}) {
     }
     return body.value;
 }
-/** The claims of a JWT, not verified (Fulcio verifies the token; we only read who we are). */
-function jwtClaims(token) {
-    const part = token.split(".")[1];
-    if (!part)
-        throw new Error("the OIDC token is not a JWT");
-    try {
-        return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    }
-    catch {
-        throw new Error("the OIDC token's claims are not JSON");
-    }
-}
-/**
- * The certificate identity Fulcio gives an Actions token: the workflow that ran, as
- * `https://github.com/<job_workflow_ref>`; for other issuers the email or subject claim.
- */
-function expectedIdentity(claims) {
-    if (typeof claims.job_workflow_ref === "string")
-        return `https://github.com/${claims.job_workflow_ref}`;
-    if (typeof claims.email === "string")
-        return claims.email;
-    if (typeof claims.sub === "string")
-        return claims.sub;
-    throw new Error("the OIDC token has no job_workflow_ref, email or sub claim to name the signer");
-}
 function splitPemCertificates(text) {
     return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
 }
@@ -109,7 +85,7 @@ function splitPemCertificates(text) {
  * subject (Fulcio's v2 `signingCert`). Returns the chain as PEM, leaf first.
  */
 async function requestSigningCertificate(request) {
-    const claims = jwtClaims(request.idToken);
+    const claims = (0,keyless_policy/* jwtClaims */.vE)(request.idToken);
     const subject = String(claims.email ?? claims.sub ?? "");
     const proof = (0,external_node_crypto_.sign)("sha256", Buffer.from(subject), { key: request.privateKey, dsaEncoding: "der" });
     const response = await (request.fetch ?? fetch)(`${request.fulcioUrl}/api/v2/signingCert`, {
@@ -184,17 +160,6 @@ function legacyLayerToBundle(payload, annotations) {
         },
     };
 }
-function identityProblem(identity, policy) {
-    if (identity === undefined)
-        return "the certificate names no identity";
-    if (policy.identity !== undefined && identity !== policy.identity) {
-        return `certificate identity ${identity} is not the expected ${policy.identity}`;
-    }
-    if (policy.identityRegexp !== undefined && !new RegExp(policy.identityRegexp).test(identity)) {
-        return `certificate identity ${identity} does not match ${policy.identityRegexp}`;
-    }
-    return undefined;
-}
 /**
  * Keyless verification against a sigstore trust root: the certificate chains to a trusted Fulcio CA with a
  * valid SCT, the signature and Rekor's signed entry timestamp verify (sigstore-js's Verifier), the
@@ -211,7 +176,7 @@ function keylessVerifier(trustedRoot, policy) {
             const signer = verifier.verify((0,verify_dist/* toSignedEntity */.DC)((0,dist.bundleFromJSON)(bundle), artifact), {
                 extensions: { issuer: policy.issuer },
             });
-            return identityProblem(signer.identity?.subjectAlternativeName, policy);
+            return (0,keyless_policy/* certificateIdentityProblem */.pw)(signer.identity?.subjectAlternativeName, policy);
         }
         catch (error) {
             return error.message;
@@ -300,12 +265,12 @@ async function keylessSigner(options) {
     });
     const [leaf, ...rest] = chain;
     const certificate = new external_node_crypto_.X509Certificate(leaf);
-    const claims = jwtClaims(options.idToken);
+    const claims = (0,keyless_policy/* jwtClaims */.vE)(options.idToken);
     const identity = {
         kind: "keyless",
         identity: /URI:([^,]+)/.exec(certificate.subjectAltName ?? "")?.[1] ??
             /email:([^,]+)/.exec(certificate.subjectAltName ?? "")?.[1] ??
-            expectedIdentity(claims),
+            (0,keyless_policy/* expectedIdentity */.zk)(claims),
         issuer: String(claims.iss ?? ""),
     };
     const signer = certificateSigner(privateKey, leaf);
@@ -349,10 +314,9 @@ var tuf_dist = __webpack_require__(4423);
 
 
 
-// cosign-cli's keyless path takes these from here too: one dynamic import, so one lazy chunk.
 
-// Loaded only for keyless signing (main and cosign-cli import this module dynamically): sigstore-js and
-// TUF are most of the bundle, and key-based runs should not pay their start-up time.
+// Loaded only for keyless signing (signer.ts imports this module dynamically, once): sigstore-js and TUF
+// are most of the bundle, and key-based runs should not pay their start-up time.
 /** The trust root keyless signatures are verified against: a `trusted-root` file, or sigstore's public-good root via TUF. */
 async function loadTrustedRoot(path, logger) {
     if (path === undefined) {
@@ -369,34 +333,34 @@ async function loadTrustedRoot(path, logger) {
     }
 }
 /**
- * Keyless signing: the job's OIDC token (audience sigstore) → Fulcio → Rekor. The signatures are then
- * verified for the identity the inputs name, or by default the workflow's own identity from the token.
+ * Keyless: the job's OIDC token (audience sigstore), the identity it signs as, and the verification
+ * policy from `certificate-identity`/`certificate-identity-regexp`/`certificate-oidc-issuer`.
  */
-async function keyless_keylessSigner(inputs, logger) {
-    const idToken = await fetchActionsIdToken(process.env);
+async function resolveKeyless(inputs, logger, env) {
+    const idToken = await fetchActionsIdToken(env);
     logger.setSecret(idToken);
-    const claims = jwtClaims(idToken);
-    const identity = inputs.certificateIdentityRegexp === undefined
-        ? (inputs.certificateIdentity ?? expectedIdentity(claims))
-        : undefined;
-    const trustedRoot = await loadTrustedRoot(inputs.trustedRoot, logger);
-    const verifier = keylessVerifier(trustedRoot, {
-        ...(identity !== undefined ? { identity } : {}),
+    const claims = (0,cosign_src/* jwtClaims */.vE)(idToken);
+    const policy = (0,cosign_src/* keylessPolicy */.VT)({
+        ...(inputs.certificateIdentity !== undefined
+            ? { certificateIdentity: inputs.certificateIdentity }
+            : {}),
         ...(inputs.certificateIdentityRegexp !== undefined
-            ? { identityRegexp: inputs.certificateIdentityRegexp }
+            ? { certificateIdentityRegexp: inputs.certificateIdentityRegexp }
             : {}),
         issuer: inputs.certificateOidcIssuer,
-    });
+    }, claims);
+    const verifier = keylessVerifier(await loadTrustedRoot(inputs.trustedRoot, logger), policy);
     logger.info(`keyless: Fulcio ${inputs.fulcioUrl}, Rekor ${inputs.rekorUrl}`);
-    return keylessSigner({
-        idToken,
-        fulcioUrl: inputs.fulcioUrl,
-        rekorUrl: inputs.rekorUrl,
+    return {
+        identity: (0,cosign_src/* tokenSignerIdentity */.go)(claims),
         verifier,
-    });
+        nativeSigner: () => keylessSigner({ idToken, fulcioUrl: inputs.fulcioUrl, rekorUrl: inputs.rekorUrl, verifier }),
+    };
 }
 
 
 /***/ })
 
 };
+
+//# sourceMappingURL=691.index.js.map

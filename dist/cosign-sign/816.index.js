@@ -37061,3 +37061,5 @@ module.exports = /*#__PURE__*/JSON.parse('{"name":"tuf-js","version":"4.1.0","de
 /***/ })
 
 };
+
+//# sourceMappingURL=816.index.js.map
