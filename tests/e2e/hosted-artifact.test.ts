@@ -1,9 +1,11 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DefaultArtifactClient } from "@actions/artifact";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { recordingLogger } from "@frostyard/kit";
+import { uploadSet } from "../../packages/actions/src/build-sysext/upload";
 import {
   hostedServicesUnavailable,
   startTestHostedServices,
@@ -156,5 +158,24 @@ describe.skipIf(hostedServicesUnavailable())("@actions/artifact against the host
     expect(id).toBe(before?.id);
     expect((await client.listArtifacts()).artifacts.map((a) => a.name)).toEqual(["image.raw"]);
     expect(await services.blobs.size(before?.blob ?? "")).toBeUndefined();
+  });
+  test("build-sysext's uploadSet: the published set (a stable-name symlink as the file it names) round-trips", async () => {
+    const set = join(scratch, "sysext-set");
+    await mkdir(set, { recursive: true });
+    const raw = randomBytes(256 * 1024 + 3);
+    await writeFile(join(set, "vim_2+9.1_13_x86-64.raw"), raw);
+    await symlink("vim_2+9.1_13_x86-64.raw", join(set, "vim.raw"));
+    await writeFile(join(set, "SHA256SUMS"), `${sha256(raw)}  vim_2+9.1_13_x86-64.raw\n`);
+    const logger = recordingLogger();
+    const uploaded = await uploadSet(set, "sysexts-run-1", logger);
+    expect(uploaded).toMatchObject({ name: "sysexts-run-1" });
+    const id = "id" in uploaded ? uploaded.id : -1;
+    expect(id).toBeGreaterThan(0);
+    const out = join(scratch, "sysext-download");
+    await new DefaultArtifactClient().downloadArtifact(id, { path: out });
+    expect((await readdir(out)).sort()).toEqual(["SHA256SUMS", "vim.raw", "vim_2+9.1_13_x86-64.raw"]);
+    expect(sha256(await readFile(join(out, "vim_2+9.1_13_x86-64.raw")))).toBe(sha256(raw));
+    expect(sha256(await readFile(join(out, "vim.raw")))).toBe(sha256(raw));
+    expect(await readFile(join(out, "SHA256SUMS"), "utf8")).toBe(`${sha256(raw)}  vim_2+9.1_13_x86-64.raw\n`);
   });
 });
