@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { formatBytes, formatDuration } from "@frostyard/kit";
 import { repoRoot, runBuiltAction, type ActionRun } from "../tests/helpers/run-action";
 import { ensureToolbox } from "../tests/helpers/toolbox";
+import { stagesOf } from "./bench-summary";
 
 const PROJECTS: Record<string, { path: string; profile?: string }> = {
   examples: { path: "examples/debian-bootc", profile: "devel" },
@@ -52,16 +53,6 @@ interface Measured {
   layers: number;
   reused: number;
   update: string;
-}
-
-function stagesOf(summary: string): Map<string, string> {
-  const stages = new Map<string, string>();
-  const section = summary.split("### Time per stage")[1] ?? "";
-  for (const line of section.split("\n")) {
-    const match = /^\| (.+?) \| (.+?) \|$/.exec(line.trim());
-    if (match && match[1] !== "step" && !match[1]!.startsWith("---")) stages.set(match[1]!, match[2]!);
-  }
-  return stages;
 }
 
 function measured(run: ActionRun): Measured {

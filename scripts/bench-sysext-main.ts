@@ -18,21 +18,12 @@ import { consoleLogger, formatBytes, formatDuration, type Logger } from "@frosty
 import { checkSysext, readSysextImage, type DissectCommand } from "@frostyard/sysext";
 import { repoRoot, runBuiltAction, type ActionRun } from "../tests/helpers/run-action";
 import { ensureToolbox } from "../tests/helpers/toolbox";
+import { stagesOf } from "./bench-summary";
 
 const args = process.argv.slice(2);
 const writeDocs = !args.includes("--no-docs");
 const repeat = Number(args[args.indexOf("--repeat") + 1] ?? 5) || 5;
 const quiet: Logger = { ...consoleLogger, info: () => {}, debug: () => {} };
-
-function stagesOf(summary: string): Map<string, string> {
-  const stages = new Map<string, string>();
-  const section = summary.split("### Time per stage")[1] ?? "";
-  for (const line of section.split("\n")) {
-    const match = /^\| (.+?) \| (.+?) \|$/.exec(line.trim());
-    if (match && match[1] !== "step" && !match[1]!.startsWith("---")) stages.set(match[1]!, match[2]!);
-  }
-  return stages;
-}
 
 function checked(run: ActionRun, label: string): ActionRun {
   if (!run.failed) return run;
