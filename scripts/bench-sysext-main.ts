@@ -20,9 +20,19 @@ import { repoRoot, runBuiltAction, type ActionRun } from "../tests/helpers/run-a
 import { ensureToolbox } from "../tests/helpers/toolbox";
 import { stagesOf } from "./bench-summary";
 
-const args = process.argv.slice(2);
-const writeDocs = !args.includes("--no-docs");
-const repeat = Number(args[args.indexOf("--repeat") + 1] ?? 5) || 5;
+/** `--no-docs`, `--repeat N`; anything else is refused before an expensive run rewrites the docs. */
+function parseArgs(args: readonly string[]): { writeDocs: boolean; repeat: number } {
+  const parsed = { writeDocs: true, repeat: 5 };
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--no-docs") parsed.writeDocs = false;
+    else if (args[i] === "--repeat" && /^[1-9]\d*$/.test(args[i + 1] ?? ""))
+      parsed.repeat = Number(args[++i]);
+    else throw new Error(`unknown argument '${args[i]}'; expected --no-docs, --repeat N (N ≥ 1)`);
+  }
+  return parsed;
+}
+
+const { writeDocs, repeat } = parseArgs(process.argv.slice(2));
 const quiet: Logger = { ...consoleLogger, info: () => {}, debug: () => {} };
 
 function checked(run: ActionRun, label: string): ActionRun {
