@@ -211,7 +211,7 @@ async function main(): Promise<void> {
       );
       await mkdir(join(repoRoot, "docs/benchmarks"), { recursive: true });
       await writeFile(file, kept ? `${doc}\n${kept}` : doc);
-      console.log("wrote docs/benchmarks/build-mkosi.md");
+      console.log(`wrote ${file}`);
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
