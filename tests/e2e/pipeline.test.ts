@@ -32,6 +32,17 @@ const KEY_FILE = sharedFixture("cosign/keys/cosign-testdata-sigstore-label-passw
 const PUB_FILE = sharedFixture("cosign/keys/cosign-testdata-sigstore-label-password-hello.derived.pub");
 const EPOCH = "1735689600";
 
+/** The digest skopeo reads for a reference in a test registry (password auth, plain HTTP). */
+async function digestOf(reference: string): Promise<string> {
+  const { stdout } = await run("skopeo", [
+    "inspect",
+    "--tls-verify=false",
+    `--creds=${CREDENTIALS.user}:${CREDENTIALS.password}`,
+    `docker://${reference}`,
+  ]);
+  return (JSON.parse(stdout) as { Digest: string }).Digest;
+}
+
 interface LayoutIndex {
   manifests: { digest: string; annotations?: Record<string, string> }[];
 }
@@ -184,15 +195,7 @@ describe.skipIf(skip)("the root action: build → lint → push → sign → ver
       const digest = result.outputs.digest ?? "";
       expect(result.outputs.image).toBe(`${registry.host}/os/pipeline@${digest}`);
       expect(result.log.join("\n")).not.toContain(CREDENTIALS.password);
-      const inspect = async (tag: string) => {
-        const { stdout } = await run("skopeo", [
-          "inspect",
-          "--tls-verify=false",
-          `--creds=${CREDENTIALS.user}:${CREDENTIALS.password}`,
-          `docker://${registry!.host}/os/pipeline:${tag}`,
-        ]);
-        return (JSON.parse(stdout) as { Digest: string }).Digest;
-      };
+      const inspect = (tag: string) => digestOf(`${registry!.host}/os/pipeline:${tag}`);
       expect(await inspect("2.0")).toBe(digest);
       expect(await inspect("latest")).toBe(digest);
       expect(await inspect("stable")).toBe(digest);
@@ -233,15 +236,7 @@ describe.skipIf(skip)("the root action: build → lint → push → sign → ver
       expect(existsSync(`${layout}.lint-rootfs`)).toBe(false);
       expect(result.outputs.verified).toBe("true");
       expect(JSON.parse(result.outputs["promoted-tags"] ?? "[]")).toEqual([`${registry.host}/os/oci:latest`]);
-      const inspect = async (tag: string) => {
-        const { stdout } = await run("skopeo", [
-          "inspect",
-          "--tls-verify=false",
-          `--creds=${CREDENTIALS.user}:${CREDENTIALS.password}`,
-          `docker://${registry!.host}/os/oci:${tag}`,
-        ]);
-        return (JSON.parse(stdout) as { Digest: string }).Digest;
-      };
+      const inspect = (tag: string) => digestOf(`${registry!.host}/os/oci:${tag}`);
       // mkosi's own manifest, as named in its layout, is what the registry holds under every tag.
       const index = JSON.parse(await readFile(join(layout, "index.json"), "utf8")) as LayoutIndex;
       expect(index.manifests.map((m) => m.digest)).toEqual([digest]);

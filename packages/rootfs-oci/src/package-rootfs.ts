@@ -323,7 +323,11 @@ async function buildLayers(
   });
 }
 
-/** Hashing a layer is tar and sha256 (I/O and process starts): measured 2.2× faster at 8 than at 2 on 2 cores. */
+/**
+ * Hashing a layer is tar and sha256, bound by I/O and process starts rather than CPU, so more run at once
+ * than there are cores (measured under load: 3.1–7 s at 8 against 6.7 s at 2 for the 323 MiB toolbox tree;
+ * the spread is the machine's).
+ */
 const HASHING_CONCURRENCY = 8;
 
 /**

@@ -52,6 +52,16 @@ export function layersByDiffId(manifest: ImageManifest, configBytes: Uint8Array)
   return map;
 }
 
+/**
+ * Puts a blob of one layout into another: a hardlink when both are on one filesystem (a blob is immutable,
+ * named by its digest), a copy otherwise.
+ */
+export async function shareBlob(from: string, to: string, digest: string): Promise<void> {
+  const source = blobPath(from, digest);
+  const target = blobPath(to, digest);
+  await link(source, target).catch(() => copyFile(source, target));
+}
+
 /** The image `refName` (or the only one) of an OCI layout, e.g. the previous build's kept in the build cache. */
 export async function previousFromLayout(layout: string, refName?: string): Promise<PreviousLayers> {
   const descriptor = await resolveRef(layout, refName);
@@ -62,12 +72,7 @@ export async function previousFromLayout(layout: string, refName?: string): Prom
     digest: descriptor.digest,
     layers: manifest.layers,
     byDiffId: layersByDiffId(manifest, await readBlob(layout, manifest.config.digest)),
-    fetchBlob: async (layer, target) => {
-      const from = blobPath(layout, layer.digest);
-      const to = blobPath(target, layer.digest);
-      // A hardlink when both are on one filesystem: the blob is immutable (named by its digest).
-      await link(from, to).catch(() => copyFile(from, to));
-    },
+    fetchBlob: (layer, target) => shareBlob(layout, target, layer.digest),
     toLayout: async () => ({ layout, ...(refName !== undefined ? { refName } : {}) }),
   };
 }

@@ -1,16 +1,8 @@
 import { existsSync } from "node:fs";
-import { copyFile, link, mkdir, readFile, rename, rm } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  blobPath,
-  initLayout,
-  isImageManifest,
-  parseManifest,
-  readBlob,
-  writeIndex,
-  type Descriptor,
-} from "@frostyard/oci";
-import { previousFromLayout, type PreviousLayers } from "@frostyard/rootfs-oci";
+import { addManifest, blobPath, initLayout, isImageManifest, parseManifest, readBlob } from "@frostyard/oci";
+import { previousFromLayout, shareBlob, type PreviousLayers } from "@frostyard/rootfs-oci";
 import type { BuildReport } from "../build-report";
 import { manifestPackages, packageChanges, updateCost } from "../update-cost";
 import type { BuildContext } from "./context";
@@ -52,21 +44,9 @@ export async function keepForNextBuild(
   const { mediaType, manifest } = parseManifest(manifestBytes);
   if (!isImageManifest(manifest)) throw new Error(`${layout}: ${digest} is not an image manifest`);
   for (const blob of [{ digest }, manifest.config, ...manifest.layers]) {
-    const from = blobPath(layout, blob.digest);
-    const to = blobPath(partial, blob.digest);
-    if (!existsSync(to)) await link(from, to).catch(() => copyFile(from, to));
+    if (!existsSync(blobPath(partial, blob.digest))) await shareBlob(layout, partial, blob.digest);
   }
-  const descriptor: Descriptor = {
-    mediaType,
-    digest,
-    size: manifestBytes.length,
-    annotations: { "org.opencontainers.image.ref.name": KEPT_REF },
-  };
-  await writeIndex(partial, {
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.index.v1+json",
-    manifests: [descriptor],
-  });
+  await addManifest(partial, { mediaType, digest, size: manifestBytes.length }, { refName: KEPT_REF });
   if (context.report.mkosiManifest)
     await copyFile(context.report.mkosiManifest, join(partial, KEPT_MANIFEST));
   await mkdir(plan.cacheDirectory, { recursive: true });
