@@ -7,8 +7,19 @@ export type { ActionDocsInput } from "./action-docs";
 export { parseCliArgs, CliUsageError, USAGE } from "./cli-args";
 export type { CliCommand, RunCommand } from "./cli-args";
 export { inputEnvName, stateEnvName, isRunnerOwnedEnv } from "./env-names";
-export { evaluateDefault, contextEnvName } from "./expressions";
-export type { DefaultValue } from "./expressions";
+export {
+  evaluateDefault,
+  contextEnvName,
+  contextPaths,
+  coerceString,
+  evaluateCondition,
+  evaluateExpression,
+  evaluateTemplate,
+  parseExpression,
+  ExpressionFailure,
+  CONTEXT_NAMES,
+} from "./expressions";
+export type { DefaultValue, JobStatus } from "./expressions";
 export { parseKeyValueFile, parsePathFile, FileCommandError } from "./file-commands";
 export { findNode, nodeMajor, REQUIRED_NODE_MAJOR } from "./node-binary";
 export { evaluatePostIf } from "./post-if";
