@@ -19,3 +19,7 @@ export * from "./registry-verify";
 export * from "./sign-images";
 export * from "./signing-key";
 export * from "./cosign-cli-invocation";
+export * from "./in-toto";
+export * from "./dsse";
+export * from "./attest-format";
+export * from "./attest";

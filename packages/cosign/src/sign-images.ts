@@ -90,6 +90,11 @@ export interface SignImagesRequest {
   external?: (image: ResolvedImage, targets: readonly SignTarget[]) => Promise<void>;
   /** Between each tag's PUT and its read-back (tests move the tag from outside here). */
   afterPromotePut?: PromoteOptions["afterPut"];
+  /**
+   * Runs after every signature verified and before any tag moves (attestations): a failure it returns
+   * stops the run there, and nothing is promoted.
+   */
+  beforePromote?: (images: readonly SignedImage[]) => Promise<string | undefined>;
 }
 
 export interface SignImagesReport {
@@ -243,6 +248,8 @@ export async function signImages(request: SignImagesRequest): Promise<SignImages
       }
     }
   }
+  if (failure) return { images, verified: false, failure };
+  failure = await request.beforePromote?.(images);
   if (failure) return { images, verified: false, failure };
 
   for (const signedImage of images) {
