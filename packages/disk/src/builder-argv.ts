@@ -1,6 +1,9 @@
 import { BIB_OUTPUT_PATHS, IMAGE_BUILDER_EXTENSIONS, kernelArch, type Arch } from "./types";
 
-/** The rootful container storage both builders read the source image from (pulled there first, by digest). */
+/**
+ * Where both builders read the source image from inside their container (pulled into the host's rootful
+ * storage first, by digest, and that storage mounted here).
+ */
 export const CONTAINER_STORAGE = "/var/lib/containers/storage";
 
 /**
@@ -39,6 +42,12 @@ export interface BuilderRunOptions {
   arch: Arch;
   /** Host directory mounted as the builder's /output. */
   outputDirectory: string;
+  /**
+   * The host's container storage (podman's graph root) that the source was pulled into; default
+   * CONTAINER_STORAGE. A runner that moved rootful storage to its biggest volume has it elsewhere, and the
+   * builder must see the storage the pull wrote to.
+   */
+  storage?: string;
   /** Host path of the rendered config file; mounted read-only at the place each builder reads it. */
   configFile?: string;
   /** image-builder: the image that builds the disk (--bootc-build-ref). */
@@ -83,7 +92,7 @@ function podmanPrefix(options: BuilderRunOptions, configTarget: string): string[
     "--security-opt",
     "label=type:unconfined_t",
     "-v",
-    `${CONTAINER_STORAGE}:${CONTAINER_STORAGE}`,
+    `${options.storage ?? CONTAINER_STORAGE}:${CONTAINER_STORAGE}`,
     "-v",
     `${options.outputDirectory}:/output`,
     ...(options.configFile ? ["-v", `${options.configFile}:${configTarget}:ro`] : []),
@@ -158,3 +167,6 @@ export function imageBuilderOutput(type: string, names: readonly string[]): stri
 export function pullArgv(sourceRef: string, arch: Arch): string[] {
   return ["pull", "--arch", arch, sourceRef];
 }
+
+/** `podman info` printing only the graph root: the storage the pull wrote to, mounted into the builder. */
+export const GRAPH_ROOT_ARGV: readonly string[] = ["info", "--format", "{{.Store.GraphRoot}}"];

@@ -5,6 +5,7 @@ import {
   bootcImageBuilderRun,
   imageBuilderOutput,
   imageBuilderRuns,
+  GRAPH_ROOT_ARGV,
   pullArgv,
   type BuilderRun,
   type BuilderRunOptions,
@@ -49,7 +50,15 @@ export async function buildWithContainer(options: BuildWithContainerOptions): Pr
   }
   await mkdir(options.outputDirectory, { recursive: true });
   await logger.group(`pull ${options.sourceRef}`, () => exec(pullArgv(options.sourceRef, options.arch)));
-  const runOptions: BuilderRunOptions = { ...options, ...(configFile ? { configFile } : {}) };
+  const storage =
+    options.storage ??
+    (
+      await execStreaming(podman.command, [...podman.prefix, ...GRAPH_ROOT_ARGV], {
+        logger,
+        captureStdout: true,
+      })
+    ).stdout.trim();
+  const runOptions: BuilderRunOptions = { ...options, storage, ...(configFile ? { configFile } : {}) };
   const runs: BuilderRun[] =
     options.builder === "image-builder" ? imageBuilderRuns(runOptions) : [bootcImageBuilderRun(runOptions)];
   const artifacts: DiskArtifact[] = [];
