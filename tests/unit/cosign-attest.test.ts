@@ -241,7 +241,7 @@ describe("keyAttestationVerifier", () => {
       mediaType: "application/vnd.dsse.envelope.v1+json",
       annotations: { "dev.cosignproject.cosign/signature": "", predicateType: annotation },
       layerDigest: sha256(envelope),
-      envelope,
+      envelope: Buffer.from(envelope),
     };
   }
 

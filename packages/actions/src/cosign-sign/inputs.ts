@@ -9,6 +9,7 @@ import {
 } from "@frostyard/kit";
 import { checkPromoteTags, parseImageInput } from "@frostyard/cosign";
 import { parseRegistryLogin, type RegistryLogin } from "../registry-login";
+import { parseAttestPairs, type AttestPair } from "./attest";
 
 export const FORMATS = ["legacy", "bundle", "both"] as const;
 export const ENGINES = ["native", "cosign"] as const;
@@ -40,6 +41,8 @@ export interface CosignSignInputs extends RegistryLogin {
   certificateOidcIssuer: string;
   /** Path of a sigstore trusted_root.json; undefined: the public-good root through TUF. */
   trustedRoot?: string;
+  /** `attest` pairs; absent when none are given. */
+  attest?: AttestPair[];
 }
 
 function httpsUrl(get: InputGetter, name: string, fallback: string): string {
@@ -106,6 +109,15 @@ export function parseInputs(get: InputGetter): CosignSignInputs {
   }
   const annotations = Object.fromEntries(getKeyValues(get, "annotations"));
   const trustedRoot = getOptionalString(get, "trusted-root");
+  const attest = parseAttestPairs(getList(get, "attest"));
+  const engine = getEnum(get, "engine", ENGINES, "native");
+  if (attest.length > 0 && key === undefined && engine === "cosign") {
+    throw new InputError(
+      "attest",
+      "is set with keyless signing and engine cosign; attestations are signed in-process, with the signer the native engine uses",
+      "engine native for keyless attestations, or a key",
+    );
+  }
 
   return {
     images,
@@ -118,7 +130,7 @@ export function parseInputs(get: InputGetter): CosignSignInputs {
     promoteTags: checkPromoteTags(getList(get, "promote-tags")),
     ...login,
     insecureRegistries: getList(get, "insecure-registries"),
-    engine: getEnum(get, "engine", ENGINES, "native"),
+    engine,
     cosignVersion,
     fulcioUrl: httpsUrl(get, "fulcio-url", PUBLIC_GOOD.fulcioUrl),
     rekorUrl: httpsUrl(get, "rekor-url", PUBLIC_GOOD.rekorUrl),
@@ -126,5 +138,6 @@ export function parseInputs(get: InputGetter): CosignSignInputs {
     ...(certificateIdentityRegexp !== undefined ? { certificateIdentityRegexp } : {}),
     certificateOidcIssuer: getOptionalString(get, "certificate-oidc-issuer") ?? PUBLIC_GOOD.oidcIssuer,
     ...(trustedRoot !== undefined ? { trustedRoot } : {}),
+    ...(attest.length > 0 ? { attest } : {}),
   };
 }

@@ -1,5 +1,10 @@
 import { heading, markdownTable } from "@frostyard/kit";
-import { signatureOutput, type SignerIdentity, type SignImagesReport } from "@frostyard/cosign";
+import {
+  signatureOutput,
+  type AttestImagesReport,
+  type SignerIdentity,
+  type SignImagesReport,
+} from "@frostyard/cosign";
 import type { CosignSignInputs } from "./inputs";
 
 /** The action's outputs, as strings: several images give one line each, in input order. */
@@ -49,4 +54,36 @@ export function summaryMarkdown(
   }
   if (report.failure) lines.push(`**Failed:** ${report.failure}`);
   return lines.join("\n\n");
+}
+
+/** The `attestations` output: one entry per image and predicate, in the order they were pushed. */
+export function attestationsOutput(report: AttestImagesReport | undefined): string {
+  return JSON.stringify(
+    (report?.results ?? []).map((r) => ({
+      image: r.image,
+      digest: r.digest,
+      type: r.type,
+      predicateType: r.predicateType,
+      reference: `${r.pushed.reference}@${r.pushed.digest}`,
+      layer: r.pushed.layerDigest,
+      verified: r.verified,
+    })),
+  );
+}
+
+/** The summary's attestation section; empty when nothing was attested. */
+export function attestationsMarkdown(report: AttestImagesReport | undefined): string {
+  const results = report?.results ?? [];
+  if (results.length === 0) return "";
+  const rows = results.map((r) => [
+    `\`${r.image}\``,
+    `${r.type} (\`${r.predicateType}\`) from \`${r.path}\``,
+    `\`${r.pushed.reference}\` layer \`${r.pushed.layerDigest}\``,
+    r.verified ? "✅ verified" : `❌ ${r.message}`,
+  ]);
+  const ok = results.filter((r) => r.verified).length;
+  return [
+    `Attested ${ok} of ${results.length} in-toto statement(s) as DSSE envelopes in \`sha256-<hex>.att\` (where \`cosign verify-attestation\` looks).`,
+    markdownTable(["image", "predicate", "stored in", "verification"], rows),
+  ].join("\n\n");
 }

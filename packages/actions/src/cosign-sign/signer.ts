@@ -1,7 +1,11 @@
 import type { Logger } from "@frostyard/kit";
 import {
   describeSigningKey,
+  keyAttestationSigner,
+  keyAttestationVerifier,
   keySigner,
+  type AttestationSigner,
+  type AttestationVerifier,
   loadSigningKey,
   type ImageSigner,
   type SignatureVerifier,
@@ -21,6 +25,8 @@ export interface ResolvedSigner {
   signer: ImageSigner;
   /** For `engine: cosign`. */
   cli: CosignCliCredentials;
+  /** Signs and verifies attestations in-process (any engine): the same key or keyless identity. */
+  attester?: { signer: AttestationSigner; verifier: AttestationVerifier };
 }
 
 /** A signer for which the cosign CLI makes the signatures: it only names the identity and verifies. */
@@ -53,6 +59,10 @@ export async function resolveSigner(
     return {
       signer: keySigner(signing.key),
       cli: { key: { pem: signing.pem, password: signing.password } },
+      attester: {
+        signer: keyAttestationSigner(signing.key.privateKey),
+        verifier: keyAttestationVerifier(signing.key.publicKey),
+      },
     };
   }
   const keyless = await (await import("./keyless")).resolveKeyless(inputs, logger, env);
