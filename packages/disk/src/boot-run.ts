@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
-import { access, constants, copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { access, constants, copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { LineSplitter, type Logger } from "@frostyard/kit";
 import {
   ConsoleTail,
@@ -49,47 +51,81 @@ async function bootOnce(
   timeoutMs: number,
   consolePath: string,
   accel: Accel,
-): Promise<BootResult & { stderr: string[] }> {
+): Promise<BootResult & { kvmBroken?: string }> {
   const tail = new ConsoleTail(100);
   const stderr: string[] = [];
   const all: string[] = [];
+  // Written as it comes, so a step killed mid-boot still leaves the console it saw.
+  const consoleFile = createWriteStream(consolePath);
   const started = Date.now();
   const child = spawn(qemuBinary(arch), argv, { stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve) => {
     let done = false;
-    const finish = (ok: boolean, detail: string) => {
+    const finish = (ok: boolean, detail: string, kvmBroken?: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       child.kill("SIGKILL");
       const consoleLog = all.join("\n") + "\n";
-      void writeFile(consolePath, consoleLog).finally(() =>
-        resolve({ ok, accel, elapsedMs: Date.now() - started, detail, tail: tail.text, consoleLog, stderr }),
+      const elapsedMs = Date.now() - started;
+      consoleFile.end(() =>
+        resolve({
+          ok,
+          accel,
+          elapsedMs,
+          detail,
+          tail: tail.text,
+          consoleLog,
+          ...(kvmBroken ? { kvmBroken } : {}),
+        }),
       );
     };
     const timer = setTimeout(
       () => finish(false, `no marker within ${Math.round(timeoutMs / 1000)} s`),
       timeoutMs,
     );
-    const lines = new LineSplitter((line) => {
+    const decoder = new StringDecoder("utf8");
+    let pending = "";
+    const onLine = (line: string) => {
+      if (done) return;
       tail.push(line);
       all.push(line);
+      consoleFile.write(`${line}\n`);
       const verdict = judgeConsoleLine(line, expect);
       if (verdict?.kind === "up") finish(true, verdict.line);
       else if (verdict?.kind === "failed") finish(false, `${verdict.reason}: ${verdict.line}`);
+    };
+    child.stdout.on("data", (chunk: Buffer) => {
+      const parts = (pending + decoder.write(chunk)).split("\n");
+      pending = parts.pop()!;
+      for (const line of parts) onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
+      // A getty's "host login: " ends without a newline: the prompt waits on the same line.
+      if (pending !== "" && judgeConsoleLine(pending, expect)?.kind === "up") onLine(pending);
     });
-    child.stdout.on("data", (chunk: Buffer) => lines.push(chunk));
-    const errLines = new LineSplitter((line) => stderr.push(line));
+    const errLines = new LineSplitter((line) => {
+      stderr.push(line);
+      // A KVM guest that hits an emulation failure is paused, not ended: waiting would use up the timeout.
+      const broken = accel === "kvm" ? kvmUnusable([line]) : undefined;
+      if (broken) finish(false, `KVM cannot run the guest: ${broken}`, broken);
+    });
     child.stderr.on("data", (chunk: Buffer) => errLines.push(chunk));
     child.on("error", (error) => finish(false, `QEMU did not start: ${error.message}`));
-    child.on("exit", (code, signal) =>
+    // "close", not "exit": the pipes are drained by then, so the last lines are judged and kept.
+    child.on("close", (code, signal) => {
+      if (pending !== "") onLine(pending);
+      errLines.end();
+      const broken = accel === "kvm" ? kvmUnusable(stderr) : undefined;
       finish(
         false,
         `QEMU exited (${signal ?? code}) before the marker${stderr.length ? `: ${stderr.slice(-3).join(" | ")}` : ""}`,
-      ),
-    );
+        broken,
+      );
+    });
   });
 }
+
+/** What this process learnt about KVM: a KVM that failed one guest is not tried again for the next disk. */
+let kvmVerdict: { usable: true } | { usable: false; why: string } | undefined;
 
 /**
  * Boots a VM disk with its console on QEMU's stdout and waits for the marker. KVM first when /dev/kvm opens;
@@ -137,13 +173,22 @@ export async function bootDisk(options: {
         options.consolePath,
         accel,
       );
-    if (await kvmAvailable()) {
+    if (kvmVerdict?.usable === false) {
+      logger.info(`KVM failed an earlier guest (${kvmVerdict.why}): booting under TCG`);
+    } else if (await kvmAvailable()) {
       const result = await attempt("kvm");
-      const broken = result.ok ? undefined : kvmUnusable([...result.stderr, ...result.tail.split("\n")]);
-      if (!broken) return result;
-      logger.warning(`KVM is present but cannot run the guest (${broken}); booting again under TCG`);
+      if (!result.kvmBroken) {
+        kvmVerdict = { usable: true };
+        return result;
+      }
+      kvmVerdict = { usable: false, why: result.kvmBroken };
+      logger.warning(
+        `KVM is present but cannot run the guest (${result.kvmBroken}); booting again under TCG (-accel tcg,thread=multi -cpu max), which is slower`,
+      );
     } else {
-      logger.info("No usable /dev/kvm: booting under TCG (emulation, slower)");
+      logger.info(
+        "/dev/kvm cannot be opened: booting under TCG (-accel tcg,thread=multi -cpu max), emulation, slower",
+      );
     }
     return await attempt("tcg");
   } finally {

@@ -22,7 +22,10 @@ export function qemuBinary(arch: Arch): string {
 /**
  * QEMU arguments for a boot test: no display, the first serial port on stdout (the console we watch), the
  * disk in snapshot mode (the file under test is never written), no reboot (a guest that resets has failed).
- * Under TCG `-cpu max` and multi-threaded TCG: `-cpu host` exists only with KVM.
+ * Under TCG `-cpu max` and multi-threaded TCG: `-cpu host` exists only with KVM. No default devices and a
+ * strict boot order with the disk alone in it: otherwise a disk the firmware cannot boot is followed by
+ * minutes of network boot (iPXE, then OVMF's PXE over IPv4 and IPv6) before the firmware gives up; with
+ * it, OVMF goes straight to its shell, which the console judge reads as a failure.
  */
 export function qemuBootArgv(options: QemuBootOptions): string[] {
   const machine = options.arch === "amd64" ? "q35" : "virt";
@@ -45,6 +48,9 @@ export function qemuBootArgv(options: QemuBootOptions): string[] {
     "stdio",
     "-no-reboot",
     "-snapshot",
+    "-nodefaults",
+    "-boot",
+    "strict=on",
     ...(options.firmware
       ? [
           "-drive",
@@ -54,7 +60,9 @@ export function qemuBootArgv(options: QemuBootOptions): string[] {
         ]
       : []),
     "-drive",
-    `file=${options.disk},format=${options.format},if=virtio`,
+    `file=${options.disk},format=${options.format},if=none,id=disk0`,
+    "-device",
+    "virtio-blk-pci,drive=disk0,bootindex=1",
     "-nic",
     "user,model=virtio-net-pci",
   ];

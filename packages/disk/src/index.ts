@@ -8,3 +8,4 @@ export * from "./config";
 export * from "./convert";
 export * from "./builder-run";
 export * from "./boot-run";
+export * from "./mkosi-engine";
