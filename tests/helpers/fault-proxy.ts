@@ -10,8 +10,11 @@ import type { Socket } from "node:net";
  */
 
 export type Fault =
-  /** Answer without forwarding (the request body is read and dropped first). */
-  | { kind: "status"; status: 429 | 502 | 503; retryAfterSeconds?: number }
+  /**
+   * Answer without forwarding (the request body is read and dropped first). 401/403/404 are permanent
+   * answers, for tests that check they are not retried; the seeded schedules draw only 429/502/503.
+   */
+  | { kind: "status"; status: 401 | 403 | 404 | 429 | 502 | 503; retryAfterSeconds?: number }
   /** Forward the first `afterBytes` of the request body, then reset both connections. */
   | { kind: "reset-request"; afterBytes: number }
   /** Relay the response headers and `afterBytes` of its body, then reset the connection. */
@@ -172,9 +175,10 @@ export async function startFaultProxy(upstream: string, schedule?: FaultSchedule
     if (fault?.kind === "status") {
       request.resume();
       request.on("end", () => {
-        const body = JSON.stringify({
-          errors: [{ code: "UNAVAILABLE", message: `injected ${fault.status}` }],
-        });
+        const code =
+          { 401: "UNAUTHORIZED", 403: "DENIED", 404: "MANIFEST_UNKNOWN" }[fault.status as number] ??
+          "UNAVAILABLE";
+        const body = JSON.stringify({ errors: [{ code, message: `injected ${fault.status}` }] });
         entry.status = fault.status;
         response.writeHead(fault.status, {
           "Content-Type": "application/json",

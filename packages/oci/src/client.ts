@@ -43,7 +43,13 @@ export interface RegistryClientOptions {
   /** Hosts (`host` or `host:port`) allowed over plain HTTP besides loopback ones. */
   insecureRegistries?: string[];
   fetch?: FetchLike;
+  /**
+   * Over the client's budget (DEFAULT_REGISTRY_RETRY): per request, or per upload session as a whole,
+   * 20 attempts within 120 s, backoff from 0.5 s doubling to 10 s, transient failures only.
+   */
   retry?: RetryOptions;
+  /** Longest Retry-After honoured as asked (longer ones are cut to it); default 30 s. */
+  maxRetryAfterMs?: number;
   userAgent?: string;
   /**
    * Longest silence on a connection and the deadline of manifest, tag and token requests; default 60 s.
@@ -299,13 +305,15 @@ export class RegistryClient {
    * the registry declined and opened an upload instead (202): upload the blob then.
    */
   async mountBlob(repo: RepositoryRef, digest: string, fromRepository: string): Promise<boolean> {
-    return (await this.startUpload(repo, digest, fromRepository)).mounted;
+    return (await this.startUpload(repo, digest, fromRepository, true)).mounted;
   }
 
+  /** `retry`: false inside an upload, whose one budget covers opening the session and sending the blob. */
   private async startUpload(
     repo: RepositoryRef,
     digest: string,
-    mountFrom?: string,
+    mountFrom: string | undefined,
+    retry: boolean,
   ): Promise<{ mounted: true } | { mounted: false; location: string }> {
     assertDigest(digest);
     const query = mountFrom
@@ -319,8 +327,7 @@ export class RegistryClient {
       path: v2(repo, `blobs/uploads/${query}`),
       headers: { "Content-Length": "0" },
       accept: mountFrom ? [201, 202] : [202],
-      // Retried on its own: a session opened twice is only an orphan the registry expires, and the
-      // upload's own retry is then spent on the transfer alone.
+      retry,
     });
     if (response.status === 201) return { mounted: true };
     const location = response.headers.get("location");
@@ -331,7 +338,9 @@ export class RegistryClient {
 
   /**
    * Uploads a blob: in one PUT (monolithic) or in PATCH chunks with Content-Range. The content is
-   * hashed as it goes and must match `digest`; a transient failure restarts the upload session.
+   * hashed as it goes and must match `digest`; a transient failure of any of its requests restarts the
+   * upload in a fresh session (one that was opened and abandoned is an orphan the registry expires). The
+   * whole upload is one retry budget: its requests are not retried on their own, so attempts never multiply.
    */
   async uploadBlob(
     repo: RepositoryRef,
@@ -349,7 +358,7 @@ export class RegistryClient {
     }
     const chunked = shouldChunk(source, total, options.mode ?? "auto");
     return this.transport.withRetry(`upload of ${what}`, async () => {
-      const started = await this.startUpload(repo, digest, options.mountFrom);
+      const started = await this.startUpload(repo, digest, options.mountFrom, false);
       if (started.mounted) return { digest, size: total, mounted: true };
       if (chunked) {
         await this.uploadChunked(

@@ -15,3 +15,4 @@ export * from "./push-layout";
 export * from "./layout-registry";
 export * from "./layout-store";
 export * from "./watchdog";
+export * from "./retry-policy";

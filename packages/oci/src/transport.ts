@@ -10,6 +10,12 @@ import { Authenticator, type AuthScope } from "./auth";
 import type { CredentialStore } from "./credentials";
 import { allowsPlainHttp, registryBaseUrl } from "./endpoint";
 import { describeError, RegistryRequestError } from "./errors";
+import {
+  cappedRetryAfter,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  nameAttemptFailure,
+  registryRetryPolicy,
+} from "./retry-policy";
 import { transferDeadlineMs, Watchdog } from "./watchdog";
 
 /** Requests sent, for benchmarks and tests: every HTTP exchange (token requests and retries included). */
@@ -39,7 +45,10 @@ export interface RegistryRequest {
    * Without it, a response's Content-Length sets the deadline once the headers are in.
    */
   size?: number;
-  /** `false` when the caller retries a larger unit itself (an upload session, a streamed download). */
+  /**
+   * `false` when the request is one step of a larger unit the caller retries (an upload session): the
+   * unit's budget then covers it, so attempts never multiply.
+   */
   retry?: boolean;
 }
 
@@ -48,7 +57,10 @@ export interface TransportOptions {
   credentials?: CredentialStore;
   insecureRegistries?: readonly string[];
   fetch?: FetchLike;
+  /** Over DEFAULT_REGISTRY_RETRY (20 attempts within 120 s, backoff 0.5 s doubling to 10 s). */
   retry?: RetryOptions;
+  /** Longest Retry-After honoured as asked; longer ones are cut to it. Default 30 s. */
+  maxRetryAfterMs?: number;
   userAgent?: string;
   /**
    * Longest silence on a connection (no byte sent or received) and the deadline of a request that moves
@@ -117,7 +129,7 @@ export class RegistryTransport {
    * attempts made; others (refused credentials, a 404, a digest mismatch) as they are.
    */
   async withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    const policy = this.options.retry ?? {};
+    const policy = registryRetryPolicy(this.options.retry);
     let attempts = 0;
     try {
       return await retry(
@@ -127,7 +139,8 @@ export class RegistryTransport {
         },
         {
           ...policy,
-          // A request that already ran out of its own retries inside `fn` is not retried again around it.
+          // A unit runs its requests with `retry: false` (one budget); should a request inside `fn` still
+          // have spent retries of its own, it is not retried again around them.
           isRetryable: (error) =>
             !(error instanceof RegistryRequestError) && (policy.isRetryable ?? isTransientError)(error),
           onRetry: (info) => {
@@ -182,7 +195,10 @@ export class RegistryTransport {
         await response?.body?.cancel().catch(() => undefined);
       }
     };
-    return request.retry === false ? attempt() : this.withRetry(request.what, attempt);
+    if (request.retry !== false) return this.withRetry(request.what, attempt);
+    return attempt().catch((error: unknown) => {
+      throw nameAttemptFailure(request.what, error);
+    });
   }
 
   /** Sends a request whose body the caller does not want: status and headers only. */
@@ -221,7 +237,10 @@ export class RegistryTransport {
       method: request.method,
       url: shown.url,
       body: registryErrorSummary(body) ?? body,
-      retryAfterMs: parseRetryAfter(response.headers.get("retry-after")),
+      retryAfterMs: cappedRetryAfter(
+        parseRetryAfter(response.headers.get("retry-after")),
+        this.options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+      ),
     });
   }
 
