@@ -18,6 +18,7 @@ import {
   pullArgv,
   validateTypes,
   renderSha256Sums,
+  type BuilderRunOptions,
 } from "@frostyard/disk";
 
 const IB = DEFAULT_BUILDER_IMAGES["image-builder"];
@@ -192,6 +193,22 @@ describe("podman argv", () => {
 
   test("pull by digest for the target arch", () => {
     expect(pullArgv(SRC, "arm64")).toEqual(["pull", "--arch", "arm64", SRC]);
+  });
+
+  test.each([
+    [undefined, "/var/lib/containers/storage:/var/lib/containers/storage"],
+    ["/mnt/big/containers/storage", "/mnt/big/containers/storage:/var/lib/containers/storage"],
+  ])("podman's graph root %s is mounted where both builders read it", (storage, volume) => {
+    const options: BuilderRunOptions = {
+      builderImage: BIB,
+      sourceRef: SRC,
+      types: ["raw"],
+      arch: "amd64",
+      outputDirectory: "/o",
+      ...(storage ? { storage } : {}),
+    };
+    expect(bootcImageBuilderRun(options).argv).toContain(volume);
+    expect(imageBuilderRuns(options)[0]!.argv).toContain(volume);
   });
 
   test.each([
