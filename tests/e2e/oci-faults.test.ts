@@ -16,7 +16,13 @@ import {
   writeManifest,
   type RegistryClientOptions,
 } from "@frostyard/oci";
-import { scheduledFaults, startFaultProxy, type FaultProxy, type RequestKind } from "../helpers/fault-proxy";
+import {
+  scheduledFaults,
+  startFaultProxy,
+  type Fault,
+  type FaultProxy,
+  type RequestKind,
+} from "../helpers/fault-proxy";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
 import { missingTools } from "../helpers/tools";
 
@@ -40,6 +46,24 @@ describe.skipIf(missingTools("docker-registry"))("RegistryClient through a fault
   const direct = () => new RegistryClient({ logger: recordingLogger() });
   const via = (repository: string) => ({ registry: proxy.host, repository });
   const seen = (kind: RequestKind) => proxy.log.filter((e) => e.kind === kind).length;
+  /** A small image pushed directly (not through the proxy) as `repository:v1`; its manifest digest. */
+  const pushSmall = async (repository: string): Promise<string> => {
+    const repo = { registry: registry.host, repository };
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux" }));
+    const digest = sha256Digest(config);
+    await direct().uploadBlob(repo, digest, config);
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: OCI_IMAGE_MANIFEST,
+      config: { mediaType: OCI_IMAGE_CONFIG, digest, size: config.length },
+      layers: [],
+    };
+    return direct().putManifest(
+      { ...repo, tag: "v1" },
+      Buffer.from(JSON.stringify(manifest)),
+      OCI_IMAGE_MANIFEST,
+    );
+  };
 
   beforeAll(async () => {
     [registry, scratch] = await Promise.all([startRegistry(), mkdtemp(join(tmpdir(), "oci-faults-"))]);
@@ -222,6 +246,103 @@ describe.skipIf(missingTools("docker-registry"))("RegistryClient through a fault
     );
     expect(error.attempts).toBe(2);
   });
+
+  test("six faults in a row on one request end in success under the default budget (five attempts used to be all)", async () => {
+    const faults: Fault[] = [
+      { kind: "status", status: 502 },
+      { kind: "reset-response", afterBytes: 50 },
+      { kind: "status", status: 503 },
+      { kind: "truncate", afterBytes: 50 },
+      { kind: "stall", afterBytes: 0, ms: 100 },
+      { kind: "reset-request", afterBytes: 0 },
+    ];
+    const digest = await pushSmall("faults/six");
+    proxy.setSchedule(
+      scheduledFaults(faults.map((fault, i) => ({ kind: "manifest-get", nth: i + 1, fault }))),
+    );
+    const fetched = await client().getManifest({ ...via("faults/six"), tag: "v1" });
+    expect(fetched?.digest).toBe(digest);
+    expect(seen("manifest-get")).toBe(7);
+    expect(retries).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  test("an upload is one retry budget: its session POST is not retried inside it, so attempts do not multiply", async () => {
+    const bytes = randomBytes(MiB);
+    const digest = sha256Digest(bytes);
+    proxy.setSchedule((request) => {
+      if (request.kind === "upload-start" && request.nth <= 2) return { kind: "status", status: 502 };
+      return request.kind === "blob-put" ? { kind: "reset-request", afterBytes: 4096 } : undefined;
+    });
+    const error = (await client({ retry: { attempts: 3, baseDelayMs: 1 } })
+      .uploadBlob(via("faults/budget"), digest, bytes)
+      .catch((e: unknown) => e)) as Error & { attempts?: number };
+    // Before, each of the 3 attempts retried its POST on its own: 5 POSTs and 3 PUTs.
+    expect([seen("upload-start"), seen("blob-put")]).toEqual([3, 1]);
+    expect(error.attempts).toBe(3);
+    expect(error.message).toMatch(
+      new RegExp(
+        `^upload of blob ${digest} for ${proxy.host}/faults/budget failed after 3 attempts: PUT blob ${digest} to ${proxy.host}/faults/budget: `,
+      ),
+    );
+  });
+
+  test("permanent answers are not retried: 404 for a manifest or a blob, 401 without a way to authenticate", async () => {
+    proxy.setSchedule((request) => {
+      if (request.kind === "manifest-get" || request.kind === "blob-get")
+        return { kind: "status", status: 404 };
+      return request.kind === "manifest-head" ? { kind: "status", status: 401 } : undefined;
+    });
+    const c = client();
+    expect(await c.getManifest({ ...via("faults/manifest"), tag: "v1" })).toBeUndefined();
+    await expect(c.getBlob(via("faults/manifest"), `sha256:${"0".repeat(64)}`)).rejects.toThrow("not found");
+    await expect(c.headManifest({ ...via("faults/manifest"), tag: "v1" })).rejects.toMatchObject({
+      name: "RegistryAuthError",
+      status: 401,
+    });
+    expect([seen("manifest-get"), seen("blob-get"), seen("manifest-head")]).toEqual([1, 1, 1]);
+    expect(retries).toEqual([]);
+  });
+
+  test("a Retry-After above the cap is cut to it instead of ending the request at once", async () => {
+    proxy.setSchedule(
+      scheduledFaults([
+        { kind: "manifest-get", nth: 1, fault: { kind: "status", status: 429, retryAfterSeconds: 3600 } },
+        { kind: "manifest-get", nth: 3, fault: { kind: "status", status: 429, retryAfterSeconds: 3600 } },
+      ]),
+    );
+    const digest = await pushSmall("faults/later");
+    const waits: number[] = [];
+    const sleep = async (ms: number) => void waits.push(ms);
+    const ref = { ...via("faults/later"), tag: "v1" };
+    expect((await client({ retry: { baseDelayMs: 1, sleep } }).getManifest(ref))?.digest).toBe(digest);
+    expect(waits).toEqual([30_000]);
+    const started = Date.now();
+    expect((await client({ maxRetryAfterMs: 200 }).getManifest(ref))?.digest).toBe(digest);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  test("a registry that keeps failing or stalling ends within the elapsed bound plus one attempt", async () => {
+    const ref = { ...via("faults/manifest"), tag: "v1" };
+    const bounded = { attempts: 1_000, baseDelayMs: 20, maxDelayMs: 50, maxElapsedMs: 800 };
+    for (const fault of [
+      { kind: "status", status: 502 },
+      { kind: "stall", afterBytes: 0, ms: 20_000 },
+    ] satisfies Fault[]) {
+      proxy.setSchedule(() => fault);
+      const started = Date.now();
+      const error = (await client({ retry: bounded })
+        .getManifest(ref)
+        .catch((e: unknown) => e)) as Error & { attempts?: number };
+      // 800 ms of budget, then at most one attempt of the 600 ms timeout, plus the machine's slack.
+      expect(Date.now() - started).toBeLessThan(800 + 600 + 1_000);
+      expect(error.message).toMatch(
+        new RegExp(`^GET manifest ${ref.registry}/faults/manifest:v1 failed after \\d+ attempts: `),
+      );
+      expect(error.attempts).toBeGreaterThan(1);
+      expect(error.attempts).toBeLessThan(1_000);
+    }
+  }, 30_000);
 
   test("a chunked upload whose PATCH is reset starts a fresh session", async () => {
     const bytes = randomBytes(3 * MiB);
