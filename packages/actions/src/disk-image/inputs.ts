@@ -27,9 +27,11 @@ import {
 } from "@frostyard/disk";
 import { parseReference } from "@frostyard/oci";
 import { readFileSync } from "node:fs";
+import type { SharedBuildOptions } from "../build-sysext/inputs";
+import { parseMkosiInputs } from "./mkosi";
 
-/** The engines this entry runs; mkosi's Format=disk path is not wired yet. */
-export const ENTRY_BUILDERS = ["image-builder", "bootc-image-builder", "qemu-img"] as const;
+/** The engines this entry runs. */
+export const ENTRY_BUILDERS = ["image-builder", "bootc-image-builder", "mkosi", "qemu-img"] as const;
 export type EntryBuilder = (typeof ENTRY_BUILDERS)[number];
 
 export interface DiskImageInputs {
@@ -38,6 +40,8 @@ export interface DiskImageInputs {
   image?: string;
   publicKey?: string;
   sourceDisk?: string;
+  /** builder mkosi: the project and how to build it (build-mkosi's inputs). */
+  mkosi?: SharedBuildOptions;
   types: string[];
   config?: TomlTable;
   arch: Arch;
@@ -89,7 +93,7 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
   if (builder === "qemu-img") {
     if (!sourceDisk)
       throw new InputError("source-disk", "is empty", "the path of a raw disk, with builder: qemu-img");
-  } else {
+  } else if (builder !== "mkosi") {
     if (!image)
       throw new InputError("image", "is empty", `the bootc image to build from, with builder: ${builder}`);
     try {
@@ -126,9 +130,9 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
       `'${(archInput ?? process.arch).slice(0, 20)}' is not an architecture this builds`,
       ARCHES.join(", "),
     );
-  const defaultImage = builder === "qemu-img" ? "" : DEFAULT_BUILDER_IMAGES[builder];
+  const defaultImage = builder === "qemu-img" || builder === "mkosi" ? "" : DEFAULT_BUILDER_IMAGES[builder];
   const builderImage = getOptionalString(get, "builder-image") ?? defaultImage;
-  if (builder !== "qemu-img")
+  if (builder !== "qemu-img" && builder !== "mkosi")
     mapped(
       () => assertPinned(builderImage),
       (e) =>
@@ -181,9 +185,10 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
   const rootfs = getOptionalString(get, "rootfs");
   return {
     builder,
-    ...(image !== undefined && builder !== "qemu-img" ? { image } : {}),
+    ...(image !== undefined && builder !== "qemu-img" && builder !== "mkosi" ? { image } : {}),
     ...(publicKey !== undefined ? { publicKey } : {}),
     ...(sourceDisk !== undefined && builder === "qemu-img" ? { sourceDisk } : {}),
+    ...(builder === "mkosi" ? { mkosi: parseMkosiInputs(get) } : {}),
     types,
     ...(config ? { config } : {}),
     arch,

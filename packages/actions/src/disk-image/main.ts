@@ -16,7 +16,9 @@ import { formatReference, parseReference, withDigest } from "@frostyard/oci";
 import { registryClientFor } from "@frostyard/publish";
 import { coreLogger, run, setOutput, writeSummary, inputGetter } from "..";
 import { uploadSet } from "../build-sysext/upload";
+import { saveCacheInPost } from "../build-mkosi/cache-post";
 import { parseInputs, type DiskImageInputs } from "./inputs";
+import { buildDiskWithMkosi, mkosiSecretValues } from "./mkosi";
 
 interface Built extends DiskArtifact {
   boot?: { ok: boolean; accel: string; elapsedMs: number; detail: string };
@@ -74,6 +76,7 @@ function summary(inputs: DiskImageInputs, built: Built[], failure?: string): str
 async function main(): Promise<void> {
   const logger = coreLogger;
   const inputs = parseInputs(inputGetter);
+  for (const secret of mkosiSecretValues(inputs.mkosi)) logger.setSecret(secret);
   const outputDirectory = resolve(inputs.outputDirectory);
   await mkdir(outputDirectory, { recursive: true });
   const built: Built[] = [];
@@ -94,6 +97,14 @@ async function main(): Promise<void> {
           throw new InputError("source-disk", error.message, "a raw disk image file");
         throw error;
       }
+    } else if (inputs.builder === "mkosi") {
+      ({ artifacts } = await buildDiskWithMkosi({
+        build: inputs.mkosi!,
+        types: inputs.types,
+        outputDirectory,
+        name: inputs.name,
+        logger,
+      }));
     } else {
       const sourceRef = await verifiedSource(inputs);
       artifacts = await buildWithContainer({
@@ -172,4 +183,5 @@ async function main(): Promise<void> {
   }
 }
 
-await run(main);
+// The post step saves mkosi's cache (builder mkosi); for the other builders it finds no state and returns.
+await run(main, saveCacheInPost);
