@@ -1,9 +1,10 @@
-import { generateKeyPairSync } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, verify, type KeyObject } from "node:crypto";
 import { mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
+  attestationTag,
   encryptCosignPrivateKey,
   generateCosignKeyPair,
   loadCosignPrivateKey,
@@ -52,6 +53,7 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", ...IMAGE
         ["acme/os:2", "os 2"],
         ["acme/unsigned:1", "unsigned"],
         ["acme/bad:1", "bad inputs"],
+        ["acme/attested:1", "attested"],
       ] as const) {
         digests[tag] = await pushTestImage(registry.host, tag, { content });
       }
@@ -244,6 +246,130 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", ...IMAGE
       expect(run.outputs["promoted-tags"] ?? "[]").toBe("[]");
       expect(run.log.join("\n")).not.toContain(keyPem.split("\n")[1]!);
       expect(run.postExitCode).toBe(0);
+    });
+
+    /** The DSSE check by hand (node:crypto over the PAE), independent of the action's own verifier. */
+    const dsseVerifies = (
+      envelope: { payloadType: string; payload: string; signatures: { sig: string }[] },
+      key: KeyObject,
+    ) => {
+      const body = Buffer.from(envelope.payload, "base64");
+      const pae = Buffer.concat([
+        Buffer.from(
+          `DSSEv1 ${Buffer.byteLength(envelope.payloadType)} ${envelope.payloadType} ${body.byteLength} `,
+        ),
+        body,
+      ]);
+      return envelope.signatures.some((s) =>
+        verify("sha256", pae, { key, dsaEncoding: "der" }, Buffer.from(s.sig, "base64")),
+      );
+    };
+
+    test("attest: a CycloneDX SBOM signed into sha256-<hex>.att, verified, reported, then promoted", async () => {
+      const sbom = {
+        bomFormat: "CycloneDX",
+        specVersion: "1.6",
+        components: [{ name: "bash", purl: "pkg:deb/debian/bash@5.2.37-2" }],
+      };
+      await writeFile(join(dir, "sbom.cdx.json"), JSON.stringify(sbom));
+      const run = await sign({
+        image: `${registry.host}/acme/attested:1`,
+        key: KEY_FILE,
+        password: PASSWORD,
+        attest: "cyclonedx=sbom.cdx.json",
+        "promote-tags": "latest",
+      });
+      expect(run.annotations.filter((a) => a.level === "error")).toEqual([]);
+      expect(run.failed).toBe(false);
+      const digest = digests["acme/attested:1"]!;
+      const attTag = attestationTag(digest);
+      const attDigest = await tagDigest("acme/attested", attTag);
+      const attestations = JSON.parse(run.outputs.attestations ?? "") as Record<string, unknown>[];
+      expect(attestations).toEqual([
+        {
+          image: `${registry.host}/acme/attested:1`,
+          digest,
+          type: "cyclonedx",
+          predicateType: "https://cyclonedx.org/bom",
+          reference: `${registry.host}/acme/attested:${attTag}@${attDigest}`,
+          layer: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+          verified: true,
+        },
+      ]);
+      expect(await tagDigest("acme/attested", "latest")).toBe(digest);
+      expect(run.summary).toContain("Attested 1 of 1 in-toto statement(s)");
+
+      const raw = await inToolbox([
+        "skopeo",
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        `docker://${registry.host}/acme/attested:${attTag}`,
+      ]);
+      expect(raw.code, raw.stderr).toBe(0);
+      const att = JSON.parse(raw.stdout) as {
+        layers: { mediaType: string; digest: string; annotations: Record<string, string> }[];
+      };
+      expect(att.layers.map((l) => [l.mediaType, l.digest, l.annotations])).toEqual([
+        [
+          "application/vnd.dsse.envelope.v1+json",
+          attestations[0]!.layer,
+          { "dev.cosignproject.cosign/signature": "", predicateType: "https://cyclonedx.org/bom" },
+        ],
+      ]);
+      const envelope = JSON.parse(
+        (await client.getBlob(repo("acme/attested"), att.layers[0]!.digest)).toString(),
+      ) as {
+        payloadType: string;
+        payload: string;
+        signatures: { sig: string }[];
+      };
+      expect(dsseVerifies(envelope, createPublicKey(await readFile(PUB_FILE)))).toBe(true);
+      expect(dsseVerifies(envelope, createPublicKey(await readFile(join(dir, "other.pub"))))).toBe(false);
+      const statement = JSON.parse(Buffer.from(envelope.payload, "base64").toString()) as {
+        subject: unknown;
+        predicate: unknown;
+      };
+      expect(statement.subject).toEqual([
+        { name: `${registry.host}/acme/attested`, digest: { sha256: digest.slice(7) } },
+      ]);
+      expect(statement.predicate).toEqual(sbom);
+      // The image signature a host checks is untouched by the attestation.
+      expect((await hostPull("acme/attested:1", "ours.pub")).code).toBe(0);
+    });
+
+    test.each([
+      [
+        "an unknown type",
+        "sbom=sbom.cdx.json",
+        "input 'attest': 'sbom=sbom.cdx.json': the type 'sbom' is unknown",
+      ],
+      [
+        "a missing file",
+        "cyclonedx=nope.json",
+        "input 'attest': cyclonedx=nope.json: the file cannot be read (ENOENT)",
+      ],
+      [
+        "a file that is not JSON",
+        "spdxjson=not-json.txt",
+        "input 'attest': spdxjson=not-json.txt is not JSON",
+      ],
+    ])("attest with %s fails before anything is pushed", async (_name, attest, message) => {
+      await writeFile(join(dir, "not-json.txt"), "SPDXVersion: SPDX-2.3\n");
+      const run = await sign({
+        image: `${registry.host}/acme/bad:1`,
+        key: KEY_FILE,
+        password: PASSWORD,
+        attest,
+        "promote-tags": "latest",
+      });
+      expect(run.failed).toBe(true);
+      const errors = run.annotations.filter((a) => a.level === "error").map((a) => a.message);
+      expect(errors.join("\n")).toContain(message);
+      const digest = digests["acme/bad:1"]!;
+      expect(await tagDigest("acme/bad", signatureTag(digest))).toBeUndefined();
+      expect(await tagDigest("acme/bad", attestationTag(digest))).toBeUndefined();
+      expect(await tagDigest("acme/bad", "latest")).toBeUndefined();
     });
 
     test("the refusal reached the registry as a write, and it said 403", async () => {
