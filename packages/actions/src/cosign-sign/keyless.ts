@@ -2,6 +2,8 @@ import { readFile } from "node:fs/promises";
 import { InputError, type Logger } from "@frostyard/kit";
 import {
   jwtClaims,
+  type AttestationSigner,
+  type AttestationVerifier,
   keylessPolicy,
   tokenSignerIdentity,
   type ImageSigner,
@@ -9,6 +11,7 @@ import {
   type SignerIdentity,
 } from "@frostyard/cosign";
 import { fetchActionsIdToken, keylessSigner, keylessVerifier } from "@frostyard/cosign/keyless";
+import { keylessAttestationSigner, keylessAttestationVerifier } from "@frostyard/cosign/attest-keyless";
 import { getTrustedRoot } from "@sigstore/tuf";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import type { CosignSignInputs } from "./inputs";
@@ -43,6 +46,8 @@ export interface KeylessResolution {
   verifier: SignatureVerifier;
   /** Signs in-process: one Fulcio certificate for the run, each signature logged in Rekor. */
   nativeSigner(): Promise<ImageSigner>;
+  /** Attests in-process with a certificate of its own (as a separate `cosign attest` would); same policy. */
+  nativeAttester(): Promise<{ signer: AttestationSigner; verifier: AttestationVerifier }>;
 }
 
 /**
@@ -69,12 +74,21 @@ export async function resolveKeyless(
     },
     claims,
   );
-  const verifier = keylessVerifier(await loadTrustedRoot(inputs.trustedRoot, logger), policy);
+  const trustedRoot = await loadTrustedRoot(inputs.trustedRoot, logger);
+  const verifier = keylessVerifier(trustedRoot, policy);
   logger.info(`keyless: Fulcio ${inputs.fulcioUrl}, Rekor ${inputs.rekorUrl}`);
   return {
     identity: tokenSignerIdentity(claims),
     verifier,
     nativeSigner: () =>
       keylessSigner({ idToken, fulcioUrl: inputs.fulcioUrl, rekorUrl: inputs.rekorUrl, verifier }),
+    nativeAttester: async () => ({
+      signer: await keylessAttestationSigner({
+        idToken,
+        fulcioUrl: inputs.fulcioUrl,
+        rekorUrl: inputs.rekorUrl,
+      }),
+      verifier: keylessAttestationVerifier(trustedRoot, policy),
+    }),
   };
 }

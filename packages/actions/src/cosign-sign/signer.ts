@@ -66,7 +66,11 @@ export async function resolveSigner(
     };
   }
   const keyless = await (await import("./keyless")).resolveKeyless(inputs, logger, env);
-  if (inputs.engine === "native") return { signer: await keyless.nativeSigner(), cli: {} };
+  if (inputs.engine === "native") {
+    // A certificate for attestations only when there are any: a plain sign run asks Fulcio once.
+    const attester = inputs.attest ? await keyless.nativeAttester() : undefined;
+    return { signer: await keyless.nativeSigner(), cli: {}, ...(attester ? { attester } : {}) };
+  }
   return {
     signer: cliSigner(keyless.identity, keyless.verifier),
     cli: {
