@@ -7,6 +7,7 @@
 //   npm run bench:pin [-- --delay-ms 50 --refs 200 --distinct 50 --concurrency 16 --no-docs]
 //   npm run bench:image [-- --synthetic --no-docs]      (root, GNU tar, buildah, skopeo, docker-registry)
 //   npm run bench:mkosi [-- --project examples|fixture --no-docs]
+//   npm run bench:disk [-- --no-docs --no-boot --repeat 3 --disk PATH.raw]   (toolbox, qemu-img, qemu-system-x86, ovmf)
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
