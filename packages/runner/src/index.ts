@@ -5,7 +5,7 @@ export type { ActionInput, ActionMetadata, ActionOutput } from "./action-metadat
 export { checkActionDocs, documentedNames } from "./action-docs";
 export type { ActionDocsInput } from "./action-docs";
 export { parseCliArgs, CliUsageError, USAGE } from "./cli-args";
-export type { CliCommand, RunCommand } from "./cli-args";
+export type { CliCommand, RunCommand, WorkflowCliCommand } from "./cli-args";
 export { inputEnvName, stateEnvName, isRunnerOwnedEnv } from "./env-names";
 export {
   evaluateDefault,
@@ -46,3 +46,17 @@ export { startBlobStorage, azuriteEntry } from "./azurite";
 export type { BlobStorage } from "./azurite";
 export { startResultsService, resultsHandlers, TwirpError } from "./results-service";
 export type { ResultsService, ServedRequest } from "./results-service";
+export { runWorkflow, workflowRoot } from "./workflow-run";
+export type { RunWorkflowOptions, WorkflowRun, JobRun, CellRun, StepRecord, Result } from "./workflow-run";
+export { loadWorkflow } from "./workflow-load";
+export type { LoadedWorkflow, LoadedJob, LoadedStep } from "./workflow-load";
+export { expandMatrix, cellName } from "./workflow-matrix";
+export type { MatrixCell } from "./workflow-matrix";
+export { jobOrder, ancestors } from "./workflow-graph";
+export { githubContext, githubEnv, inputsContext, WORKFLOW_EVENTS } from "./workflow-context";
+export type { WorkflowEvent, RunIdentity, InputDefinition } from "./workflow-context";
+export { WorkflowError } from "./workflow-errors";
+export { shellCommand, usesTarget } from "./workflow-steps";
+export type { UsesTarget } from "./workflow-steps";
+export { artifactPattern, commonRoot } from "./workflow-artifacts";
+export { renderWorkflowReport } from "./workflow-render";

@@ -32,6 +32,8 @@ export interface RunActionOptions {
   timeoutMs?: number;
   /** Keep RUNNER_TEMP and the file-command files after the run (their path is in the result). */
   keepTemp?: boolean;
+  /** Values already masked (a workflow's secrets); the run adds its own `::add-mask::` values to it. */
+  masks?: string[];
 }
 
 export type StepName = "main" | "post";
@@ -246,7 +248,7 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     }
     for (const [name, value] of Object.entries(given)) inputEnv[inputEnvName(name)] = value;
 
-    const masks: string[] = [];
+    const masks: string[] = options.masks ?? [];
     const log: string[] = [];
     const mainFiles = await stepFiles(tempDir, "main");
     const mainProcessor = new StepOutputProcessor("main", { masks, showDebug: options.debug });
