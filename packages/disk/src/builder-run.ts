@@ -22,7 +22,45 @@ export interface BuildWithContainerOptions extends Omit<BuilderRunOptions, "conf
   scratch: string;
   logger: Logger;
   /** `podman`, or a wrapper such as `sudo podman` for rootful storage: command and leading arguments. */
-  podman?: { command: string; prefix: string[] };
+  podman?: PodmanCommand;
+  /**
+   * Who gets the builder's files when podman ran through sudo: the builders write as root, and the
+   * checksum files beside each disk are written by us afterwards.
+   */
+  owner?: { uid: number; gid: number };
+}
+
+export interface PodmanCommand {
+  command: string;
+  prefix: string[];
+}
+
+/** What podman reads its configuration and scratch space from: kept across sudo when set. */
+export const PODMAN_ENV = [
+  "CONTAINERS_CONF",
+  "CONTAINERS_STORAGE_CONF",
+  "CONTAINERS_REGISTRIES_CONF",
+  "REGISTRY_AUTH_FILE",
+  "TMPDIR",
+] as const;
+
+/**
+ * How to reach the rootful podman both builders need (root's storage, loop devices): as is when we are
+ * root, else through `sudo -n` (fails at once instead of asking for a password) with podman's own
+ * variables named, never their values.
+ */
+export function rootfulPodman(uid: number, env: Readonly<Record<string, string | undefined>>): PodmanCommand {
+  if (uid === 0) return { command: "podman", prefix: [] };
+  const keep = PODMAN_ENV.filter((name) => env[name]);
+  return {
+    command: "sudo",
+    prefix: ["-n", ...(keep.length > 0 ? [`--preserve-env=${keep.join(",")}`] : []), "--", "podman"],
+  };
+}
+
+/** `sudo` arguments that give a root-written tree back to its user. */
+export function chownArgv(owner: { uid: number; gid: number }, path: string): string[] {
+  return ["-n", "--", "chown", "-R", `${owner.uid}:${owner.gid}`, path];
 }
 
 /** A builder that exited 0 but left no file where it lays a type out. */
@@ -64,6 +102,8 @@ export async function buildWithContainer(options: BuildWithContainerOptions): Pr
   const artifacts: DiskArtifact[] = [];
   for (const run of runs) {
     await logger.group(`${options.builder}: ${run.types.join(", ")}`, () => exec(run.argv));
+    if (options.owner)
+      await execStreaming("sudo", chownArgv(options.owner, options.outputDirectory), { logger });
     for (const type of run.types) {
       let relative = run.outputs[type]!;
       if (relative.endsWith("/")) {

@@ -7,6 +7,7 @@ import {
   buildWithContainer,
   convertRawDisk,
   QEMU_FORMAT,
+  rootfulPodman,
   SourceDiskError,
   writeSha256Sums,
   type DiskArtifact,
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
       }));
     } else {
       const sourceRef = await verifiedSource(inputs);
+      const uid = process.getuid?.() ?? 0;
       artifacts = await buildWithContainer({
         builder: inputs.builder,
         builderImage: inputs.builderImage,
@@ -119,6 +121,8 @@ async function main(): Promise<void> {
         ...(inputs.installerPayloadRef ? { installerPayloadRef: inputs.installerPayloadRef } : {}),
         ...(inputs.rootfs ? { rootfs: inputs.rootfs } : {}),
         extraArgs: inputs.builderArgs,
+        podman: rootfulPodman(uid, process.env),
+        ...(uid !== 0 ? { owner: { uid, gid: process.getgid?.() ?? uid } } : {}),
         scratch: join(process.env.RUNNER_TEMP || "/tmp", "disk-image-config"),
         logger,
       });
