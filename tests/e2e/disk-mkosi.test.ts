@@ -114,7 +114,7 @@ describe.skipIf(skip)("mkosi Format=disk → qemu-img → QEMU boot test", () =>
   test("a project whose image is not Format=disk is refused after mkosi summary, before anything is built", async () => {
     const project = await copyProject("directory-project");
     const conf = join(project, "mkosi.conf");
-    await writeFile(conf, (await readFile(conf, "utf8")).replace("Format=disk", "Format=directory"));
+    await writeFile(conf, (await readFile(conf, "utf8")).replace(/^Format=disk$/m, "Format=directory"));
     const out = join(scratch, "refused-out");
     await mkdir(out);
     const refusedWork = join(scratch, "refused-work");
