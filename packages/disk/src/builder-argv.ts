@@ -9,11 +9,24 @@ export const CONTAINER_STORAGE = "/var/lib/containers/storage";
 /**
  * The builder images used when the input is left empty, each pinned by digest (never a moving tag: a builder
  * that changes under a pinned workflow changes its disks). Renovate-style `# tag` comments live in action.yml.
+ *
+ * Neither registry can be reached from our machines, so the digests were checked against public sources
+ * (December 2026, through the reference search):
+ * - image-builder: one independent source, a Fedora 44 bootc project's build log that ran this exact
+ *   digest rootful (`podman inspect`: created 2026-08-25, image-builder commit 5a8232a2, osbuild 192),
+ *   whose `build --help` listed --bootc-ref, --bootc-default-fs and --bootc-installer-payload-ref, and that
+ *   wrote `/output/bootc-fedora-44-qcow2-x86_64.qcow2` with `--output-dir /output`. The image is rebuilt
+ *   from main continually (other projects pin newer builds, e.g. image-builder 83.0.0); whether this digest
+ *   is the multi-arch index or the amd64 manifest is not shown by that source, so arm64 is unconfirmed.
+ * - bootc-image-builder: pinned by more than ten unrelated repositories (justfiles, build scripts, a
+ *   release workflow test that uses it for x86 and ARM disks, so an index), two of them saying it was
+ *   `:latest` on 2026-07-11 and still on 2026-09-21: the build that outlived the June 2026 archiving.
+ * Unchanged for want of evidence against them.
  */
 export const DEFAULT_BUILDER_IMAGES = {
   "image-builder":
     "ghcr.io/osbuild/image-builder-cli@sha256:55ce154eaad86a4fcd43998588ccb6e15c801d25e392dab5c8073627f22ae37e",
-  // The archived repository's last builds; kept for images image-builder does not yet build the same way.
+  // The archived repository's last build; kept for images image-builder does not yet build the same way.
   "bootc-image-builder":
     "quay.io/centos-bootc/bootc-image-builder@sha256:2b52843ea2bfda73b0a08d97e76b734393b1d3a804681b9fabb26723bd3a2f0b",
 } as const;
