@@ -8,6 +8,7 @@
 //   npm run bench:image [-- --synthetic --no-docs]      (root, GNU tar, buildah, skopeo, docker-registry)
 //   npm run bench:mkosi [-- --project examples|fixture --no-docs]
 //   npm run bench:disk [-- --no-docs --no-boot --repeat 3 --disk PATH.raw]   (toolbox, qemu-img, qemu-system-x86, ovmf)
+//   npm run bench:trivy [-- --no-docs --repeat 3]   (Trivy from npm, Go + bbolt for the DB, docker-registry)
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
