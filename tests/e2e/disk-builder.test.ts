@@ -13,8 +13,10 @@ import { CredentialStore, RegistryClient } from "@frostyard/oci";
 import { containersConfig, type ContainersConfig } from "../helpers/containers";
 import { BUSYBOX, pushTestImage } from "../helpers/images";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
-import { repoRoot, runBuiltAction, type ActionRun } from "../helpers/run-action";
+import { hostedServicesUnavailable } from "../helpers/hosted-services";
+import { ensureBuilt, repoRoot, runBuiltAction, type ActionRun } from "../helpers/run-action";
 import { missingTools } from "../helpers/tools";
+import { BAD_INPUTS } from "../fixtures/disk-builder/bad-inputs";
 
 /**
  * disk-image's builder path for real: the action (its dist bundle, through the local runner) resolves and
@@ -404,26 +406,71 @@ describe.skipIf(skip)("disk-image builders: real podman, a stand-in builder imag
     RUN_TIMEOUT,
   );
 
-  test.each([
-    ["types", { types: "floppy" }, "'floppy' is not a disk image type"],
-    [
-      "builder-image",
-      { "builder-image": "ghcr.io/osbuild/image-builder-cli:latest" },
-      "'ghcr.io/osbuild/image-builder-cli:latest' is not pinned by digest",
-    ],
-  ])(
-    "a bad %s fails before anything is pulled or run",
-    async (input, inputs, problem) => {
+  test.each(BAD_INPUTS.map((c) => [c.name, c] as const))(
+    "%s is refused before anything is pulled, run or written",
+    async (_, c) => {
       const { run, out } = await runDisk({
         builder: "image-builder",
         image: source.signed,
         "builder-image": builderImage["image-builder"],
-        ...inputs,
+        ...c.inputs,
       });
       expect(run.exitCode).toBe(1);
-      expect(errors(run)[0]).toContain(`input '${input}': ${problem}`);
-      expect(run.log.some((l) => l.startsWith("[command]podman"))).toBe(false);
+      const [message] = errors(run);
+      expect(message).toContain(`input '${c.input}': ${c.problem}`);
+      expect(message?.endsWith(`; expected ${c.accepted}`)).toBe(true);
+      expect(run.log.some((l) => l.startsWith("[command]"))).toBe(false);
       expect(existsSync(out)).toBe(false);
+    },
+    RUN_TIMEOUT,
+  );
+
+  test(
+    "a source disk that does not exist is refused as source-disk, and the output directory stays empty",
+    async () => {
+      const { run, out } = await runDisk({ builder: "qemu-img", "source-disk": join(scratch, "nope.raw") });
+      expect(run.exitCode).toBe(1);
+      expect(errors(run)[0]).toContain(`input 'source-disk': ${join(scratch, "nope.raw")}`);
+      expect(errors(run)[0]).toContain("; expected a raw disk image file");
+      expect(await readdir(out)).toEqual([]);
+      expect(run.outputs.artifacts).toBe("[]");
+    },
+    RUN_TIMEOUT,
+  );
+
+  test.skipIf(hostedServicesUnavailable())(
+    "the CLI runs it with --hosted-services: outputs, summary, and the artifact the artifact service holds",
+    async () => {
+      const cli = ensureBuilt("cli");
+      const workdir = await mkdtemp(join(scratch, "cli-"));
+      const inputs = {
+        image: source.signed,
+        "public-key": ours.publicKeyPem,
+        types: "qcow2,vmdk",
+        "builder-image": builderImage["image-builder"],
+        "artifact-name": "os-disks",
+      };
+      const { stdout, stderr } = await exec(
+        process.execPath,
+        [
+          ...[cli, "run", "disk-image", "--workdir", workdir, "--hosted-services"],
+          ...Object.entries(inputs).flatMap(([name, value]) => ["--input", `${name}=${value}`]),
+          ...Object.entries(env).flatMap(([name, value]) => ["--env", `${name}=${value}`]),
+        ],
+        { timeout: RUN_TIMEOUT - 10_000, maxBuffer: 16 * 1024 * 1024 },
+      );
+      const out = join(workdir, "disk-output");
+      expect(stdout).toContain(`  output-directory = ${out}`);
+      expect(stdout).toContain(`  qcow2-path = ${join(out, "qcow2/bootc-frostyard-1-qcow2-x86_64.qcow2")}`);
+      const artifacts = JSON.parse(/^ {2}artifacts = (.*)$/m.exec(stdout)?.[1] ?? "[]") as { type: string }[];
+      expect(artifacts.map((a) => a.type)).toEqual(["qcow2", "vmdk"]);
+      expect(stdout).toContain("Job summary:");
+      expect(stdout).toContain("disk-image: image-builder");
+      expect(stdout).toMatch(/^OK: main exited 0/m);
+      // What went up: the whole output directory (disks, .sha256 files, SHA256SUMS, the stand-in's records).
+      expect(stderr).toMatch(
+        /hosted services hold: \n {2}artifact os-disks #\d+ \(\d+ bytes, sha256:[0-9a-f]{64}\)/,
+      );
     },
     RUN_TIMEOUT,
   );
