@@ -37,6 +37,7 @@ import {
   verifyInRegistry,
 } from "@frostyard/cosign";
 import {
+  DEFAULT_MAX_RETRY_AFTER_MS,
   DEFAULT_REGISTRY_RETRY,
   OCI_IMAGE_CONFIG,
   OCI_IMAGE_MANIFEST,
@@ -528,7 +529,7 @@ async function main(): Promise<void> {
         `The client's retry budget (\`DEFAULT_REGISTRY_RETRY\` in \`packages/oci/src/retry-policy.ts\`): per request, or per`,
         `upload session as a whole (its POST and PUT share it, nothing is retried inside it), up to ${budget.attempts} attempts,`,
         `and no new attempt once its wait would end more than ${budget.maxElapsedMs / 1000} s after the first; backoff with full jitter from`,
-        `${budget.baseDelayMs} ms doubling to ${budget.maxDelayMs / 1000} s; Retry-After honoured up to 30 s. Each attempt has its watchdog (60 s without a`,
+        `${budget.baseDelayMs} ms doubling to ${budget.maxDelayMs / 1000} s; Retry-After honoured up to ${DEFAULT_MAX_RETRY_AFTER_MS / 1000} s. Each attempt has its watchdog (60 s without a`,
         "byte moving; a deadline of 60 s plus the size at 64 KiB/s), so a request ends within the elapsed bound plus",
         `one attempt. A run that had not ended after ${options.runTimeoutS} s would count as failed.`,
         "",
