@@ -225,6 +225,7 @@ export async function attestImages(request: AttestImagesRequest): Promise<Attest
   const { client, logger } = request;
   const now = request.now ?? (() => new Date());
   const results: AttestationResult[] = [];
+  const pushedFor: (typeof request.images)[number][] = [];
   for (const image of request.images) {
     for (const attestation of request.attestations) {
       const statement = attestationStatement({
@@ -257,13 +258,14 @@ export async function attestImages(request: AttestImagesRequest): Promise<Attest
         verified: false,
         message: "not verified",
       });
+      pushedFor.push(image);
     }
   }
 
   // Read back only after everything was pushed: a later push must not have dropped an earlier layer.
   let failure: string | undefined;
-  for (const result of results) {
-    const image = request.images.find((i) => i.digest === result.digest && i.input === result.image)!;
+  for (const [index, result] of results.entries()) {
+    const image = pushedFor[index]!;
     const candidates = await fetchAttestations(client, image.repository, image.digest);
     const candidate = candidates.find((c) => c.layerDigest === result.pushed.layerDigest);
     const verdict: Verdict = candidate
