@@ -8,7 +8,10 @@
  * trixie toolbox. Prints a markdown table and, unless --no-docs, writes the generated part of
  * docs/benchmarks/build-mkosi.md (everything from its first "## " heading on is kept as written).
  *
- *   npm run bench:mkosi [-- --project examples|fixture|large --no-docs]
+ *   npm run bench:mkosi [-- --project examples|fixture|large --no-docs --keep]
+ *
+ * `--keep` leaves the scratch directory (work directories, the build-cache store, each run's log as
+ * run-N.log) for profiling by hand.
  *
  * `large` (about 1.5 GiB of rootfs) is run by hand; its figures go to docs/benchmarks/build-mkosi-large.md.
  */
@@ -81,14 +84,16 @@ function updateText(json: string | undefined): string {
 
 async function main(): Promise<void> {
   let docs = true;
+  let keep = false;
   let projectName = "examples";
   const args = process.argv.slice(2);
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--no-docs") docs = false;
+    else if (args[i] === "--keep") keep = true;
     else if (args[i] === "--project" && PROJECTS[args[i + 1] ?? ""]) projectName = args[++i]!;
     else
       throw new Error(
-        `unknown argument '${args[i]}'; expected --project ${Object.keys(PROJECTS).join("|")}, --no-docs`,
+        `unknown argument '${args[i]}'; expected --project ${Object.keys(PROJECTS).join("|")}, --no-docs, --keep`,
       );
   }
   const project = PROJECTS[projectName]!;
@@ -127,6 +132,7 @@ async function main(): Promise<void> {
         },
         timeoutMs: 1_800_000,
       });
+      await writeFile(join(scratch, `run-${n}.log`), `${run.stdout}\n--- stderr ---\n${run.stderr}`);
       const result = measured(run);
       console.log(`run ${n}: ${formatDuration(Date.now() - started)} (${result.cache})`);
       return result;
@@ -214,7 +220,8 @@ async function main(): Promise<void> {
       console.log(`wrote ${file}`);
     }
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    if (keep) console.log(`kept ${scratch}`);
+    else await rm(scratch, { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { chmod } from "node:fs/promises";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import {
   newBuildContext,
   prepareStep,
   restoreCacheStep,
+  runMkosiBuild,
   saveBuildCache,
   summaryStep,
   type BuildCacheState,
@@ -230,6 +232,81 @@ describe.skipIf(skip)("build steps with mkosi 25 from the toolbox", () => {
     expect(states.at(-1)).toMatchObject({ restored: states[0]!.key });
     // The post step of an exact hit saves nothing (and unmounts the tmpfs an exact hit may be unpacked into).
     expect(await saveBuildCache(states.at(-1)!, { logger: recordingLogger(), cache: store })).toBe("hit");
+  });
+
+  /**
+   * A wrapper named mkosi in front of the toolbox's real one, to see in what order runMkosiBuild calls it:
+   * `--version` waits (up to 20 s) for the summary to have started and notes whether it had; `version`
+   * replaces what --version prints. mkosi itself is the real one.
+   */
+  const wrappedMkosi = async (name: string, version?: string) => {
+    const dir = join(scratch, name);
+    await mkdir(dir, { recursive: true });
+    const versionLine = version
+      ? `echo "mkosi ${version}"; exit 0`
+      : `exec "${join(toolbox.binDir, "mkosi")}" "$@"`;
+    await writeFile(
+      join(dir, "mkosi"),
+      `#!/bin/bash
+if [ "$1" = --version ]; then
+  for _ in $(seq 200); do [ -e "${dir}/summary-started" ] && break; sleep 0.1; done
+  [ -e "${dir}/summary-started" ] && touch "${dir}/version-saw-summary"
+  ${versionLine}
+fi
+case " $* " in *" summary"*) touch "${dir}/summary-started" ;; esac
+exec "${join(toolbox.binDir, "mkosi")}" "$@"
+`,
+    );
+    await chmod(join(dir, "mkosi"), 0o755);
+    return { dir, env: { ...env, PATH: `${dir}:${env.PATH}` } };
+  };
+  const STOP = "stopped before building";
+
+  test("runMkosiBuild: mkosi --version runs while prepare and summary do, its verdict still in the report", async () => {
+    const wrapper = await wrappedMkosi("wrap-concurrent");
+    const report = context().report;
+    const error = await runMkosiBuild(
+      baseOptions(project, join(scratch, "work-concurrent")),
+      {
+        logger: recordingLogger(),
+        cache: new LocalDirectoryCache(join(scratch, "store")),
+        env: wrapper.env,
+        report,
+      },
+      {
+        beforeBuild: () => {
+          throw new Error(STOP);
+        },
+      },
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(STOP);
+    expect(existsSync(join(wrapper.dir, "version-saw-summary"))).toBe(true);
+    expect(report.mkosiVersion).toMatch(/^2[5-9]\.|^[3-9]\d\./);
+    expect(report.images.map((i) => i.name)).toEqual(["main"]);
+  });
+
+  test("runMkosiBuild: a refused mkosi version wins over what the summary beside it did", async () => {
+    const wrapper = await wrappedMkosi("wrap-old", "19.1");
+    const report = context().report;
+    const error = await runMkosiBuild(
+      baseOptions(project, join(scratch, "work-old")),
+      {
+        logger: recordingLogger(),
+        cache: new LocalDirectoryCache(join(scratch, "store")),
+        env: wrapper.env,
+        report,
+      },
+      {
+        beforeBuild: () => {
+          throw new Error(STOP);
+        },
+      },
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /is version 19\.1, too old: build-mkosi needs mkosi 25 or newer/,
+    );
+    expect(report.failed).toMatch(/too old/);
+    expect(existsSync(join(wrapper.dir, "summary-started"))).toBe(true);
   });
 
   test("restore cache: cache false restores nothing and times nothing", async () => {

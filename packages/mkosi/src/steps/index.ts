@@ -9,3 +9,4 @@ export * from "./mkosi-build";
 export * from "./package";
 export * from "./run-build";
 export * from "./previous-image";
+export { diskUsage } from "./host";

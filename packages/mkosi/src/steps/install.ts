@@ -7,6 +7,13 @@ import { onPath } from "./host";
 
 /** Install: a pinned, checksummed source tree through the tool cache, or the mkosi on PATH; its version checked. */
 export async function installStep(context: BuildContext): Promise<{ command: string }> {
+  const mkosi = await locateMkosi(context);
+  await checkMkosiVersion(context, mkosi.command);
+  return mkosi;
+}
+
+/** The timed half of install: where mkosi is (installed first when pinned). */
+export async function locateMkosi(context: BuildContext): Promise<{ command: string }> {
   const { options, logger, env, report } = context;
   const command = await report.timings.time("install mkosi", async () => {
     if (options.mkosi.kind === "system") {
@@ -23,9 +30,25 @@ export async function installStep(context: BuildContext): Promise<{ command: str
     const toolCache = context.toolCache ? { toolCache: context.toolCache } : {};
     return (await installMkosi(options.mkosi, { logger, ...toolCache })).path;
   });
+  return { command };
+}
+
+/** `mkosi --version`, into the report; refuses a version we do not support. */
+export async function checkMkosiVersion(context: BuildContext, command: string): Promise<void> {
+  const { logger, env, report } = context;
   const version = await mkosiVersion({ command, sudo: false, variables: [], extraEnv: {}, env, logger });
   report.mkosiVersion = version.text;
   logger.info(`mkosi ${version.text} (${command})`);
   assertSupportedVersion(version, `mkosi at ${command}`);
-  return { command };
+}
+
+/**
+ * Runs `work` while `version` (the version check) is still going, then settles both: a refused version wins
+ * over whatever `work` did, since an unsupported mkosi explains any later failure.
+ */
+export async function afterVersionCheck<T>(version: Promise<void>, work: () => Promise<T>): Promise<T> {
+  const [checked, done] = await Promise.allSettled([version, work()]);
+  if (checked.status === "rejected") throw checked.reason;
+  if (done.status === "rejected") throw done.reason;
+  return done.value;
 }

@@ -6,7 +6,7 @@ import {
   type BuildDeps,
   type MkosiBuildOptions,
 } from "./context";
-import { installStep } from "./install";
+import { afterVersionCheck, checkMkosiVersion, locateMkosi } from "./install";
 import { mkosiBuildStep } from "./mkosi-build";
 import { prepareStep } from "./prepare";
 import { restoreCacheStep } from "./restore-cache";
@@ -32,7 +32,8 @@ export interface MkosiBuild {
  * One mkosi build as every action runs it: check the project → install mkosi → prepare (sudo,
  * SOURCE_DATE_EPOCH, work volume) → mkosi summary → the caller's checks → prepare the runner → restore
  * the cache → mkosi build. Each step is timed in the report; the post step saves the cache with
- * `saveBuildCache`.
+ * `saveBuildCache`. `mkosi --version` runs beside prepare and summary: each call starts mkosi (and a
+ * toolbox or sudo around it) afresh, about half a second of a warm build, and neither needs the other.
  */
 export async function runMkosiBuild(
   options: MkosiBuildOptions,
@@ -42,9 +43,10 @@ export async function runMkosiBuild(
   const context = newBuildContext(options, deps);
   return recordingFailure(context, async () => {
     const directory = await checkProject(options);
-    const mkosi = await installStep(context);
-    const prepared = await prepareStep(context, directory, mkosi);
-    const plan = await summaryStep(context, prepared);
+    const mkosi = await locateMkosi(context);
+    const plan = await afterVersionCheck(checkMkosiVersion(context, mkosi.command), async () =>
+      summaryStep(context, await prepareStep(context, directory, mkosi)),
+    );
     await hooks.beforeBuild?.(plan, context);
     await prepareRunnerStep(context, plan);
     await restoreCacheStep(context, plan);
