@@ -476,6 +476,27 @@ describe.skipIf(skip)("disk-image builders: real podman, a stand-in builder imag
   );
 
   test(
+    "a builder that fails fails the action with its own last lines; nothing is described or checksummed",
+    async () => {
+      const { run, out } = await runDisk({
+        builder: "bootc-image-builder",
+        image: source.signed,
+        types: "qcow2",
+        "builder-image": builderImage["bootc-image-builder"],
+        "builder-args": "--no-such-flag",
+      });
+      expect(run.exitCode).toBe(1);
+      expect(errors(run)[0]).toContain("bootc-image-builder: error: unknown flag: --no-such-flag");
+      // It ran (and was refused by the builder itself), after the pull.
+      expect((await standInRuns(out)).map((r) => r.argv.at(-2))).toEqual(["--no-such-flag"]);
+      expect(existsSync(join(out, "SHA256SUMS"))).toBe(false);
+      expect(run.outputs.artifacts).toBe("[]");
+      expect(run.summary).toContain("**Failed:**");
+    },
+    RUN_TIMEOUT,
+  );
+
+  test(
     "a type the builder refuses fails the run with the builder's own message, and no file is described",
     async () => {
       const out = join(scratch, "refused");
