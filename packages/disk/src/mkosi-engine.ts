@@ -1,4 +1,4 @@
-import { readdir, stat } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import {
   runMkosiBuild,
@@ -73,11 +73,13 @@ export async function buildMkosiDisk(options: {
       disk = diskImageOf(plan.images);
     },
   });
-  const raw = disk!.outputPath;
+  // mkosi names the disk `<Output>.raw` and points a symlink `<Output>` at it; the summary gives the latter.
+  const named = disk!.outputPath;
+  const raw = await realpath(named).catch(() => named);
   const found = await stat(raw).catch(() => undefined);
   if (!found?.isFile()) {
-    const siblings = await readdir(dirname(raw)).catch(() => [] as string[]);
-    throw new Error(missingDiskProblem(raw, siblings));
+    const siblings = await readdir(dirname(named)).catch(() => [] as string[]);
+    throw new Error(missingDiskProblem(named.endsWith(".raw") ? named : `${named}.raw`, siblings));
   }
   logger.info(`mkosi wrote ${raw} (${found.size} bytes)`);
   const artifacts = await build.context.report.timings.time("qemu-img convert", () =>
