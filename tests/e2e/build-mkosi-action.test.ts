@@ -292,6 +292,9 @@ describe.skipIf(skip)(
       expect(fresh.length).toBeGreaterThan(0);
       expect(fresh.length).toBeLessThan(layers.length / 2);
       expect(warm.outputs["update-bytes"]).toBe(String(fresh.reduce((sum, l) => sum + l.size, 0)));
+      // Finding the previous image and keeping this one for the next build are timed stages of their own.
+      expect(warm.summary).toMatch(/\| previous image \| [\d.]+ m?s \|/);
+      expect(warm.summary).toMatch(/\| keep image for the next build \| [\d.]+ m?s \|/);
     }, 300_000);
 
     test("a new version pushed after 1.0: 1.0 is found in the registry, its layers taken over and not uploaded again", async () => {

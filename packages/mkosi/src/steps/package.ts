@@ -83,7 +83,9 @@ export async function packageStep(
   const { logger, report, imageVersion } = context;
   const { main } = plan;
   const reuse = options.reuseLayers ?? true;
-  const previous = reuse ? await findPreviousImage(context, plan, deps) : undefined;
+  const previous = reuse
+    ? await report.timings.time("previous image", () => findPreviousImage(context, plan, deps))
+    : undefined;
   if (main.format === "oci") {
     // mkosi made the OCI layout itself: name its manifest (the image version) and push it as it is.
     const layout = main.outputPath;
@@ -118,11 +120,15 @@ export async function packageStep(
   }));
   if (previous) await reportUpdate(context, previous.layers, previous.manifest);
   if (reuse && context.options.cache) {
-    await keepForNextBuild(context, plan, packaged.layout, packaged.manifestDigest).catch((error: unknown) =>
-      logger.warning(
-        `Keeping this image for the next build's layer reuse failed: ${(error as Error).message}`,
-      ),
-    );
+    await report.timings
+      .time("keep image for the next build", () =>
+        keepForNextBuild(context, plan, packaged.layout, packaged.manifestDigest),
+      )
+      .catch((error: unknown) =>
+        logger.warning(
+          `Keeping this image for the next build's layer reuse failed: ${(error as Error).message}`,
+        ),
+      );
   }
 }
 
