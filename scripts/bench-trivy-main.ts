@@ -214,7 +214,16 @@ async function main(): Promise<void> {
     const viaImageCold: number[] = [];
     const viaImageWarm: number[] = [];
     for (let i = 0; i < repeat; i++) {
-      viaSbom.push(timed(["sbom", ...common, "--output", join(scratch, "sbom.json"), sbomFile]));
+      // trivy sbom of this build has no --scanners flag (and fails on it without a word): vulnerabilities is its only scan.
+      viaSbom.push(
+        timed([
+          "sbom",
+          ...common.filter((a) => a !== "--scanners" && a !== "vuln"),
+          "--output",
+          join(scratch, "sbom.json"),
+          sbomFile,
+        ]),
+      );
       await rm(join(cacheDir, "fanal"), { recursive: true, force: true });
       viaImageCold.push(
         timed(["image", "--input", layout, ...common, "--output", join(scratch, "image.json")]),
@@ -254,7 +263,7 @@ async function main(): Promise<void> {
       "",
       "## Scanning the SBOM against scanning the image",
       "",
-      `Median of ${repeat} (min–max), all with \`--skip-db-update --scanners vuln --format json\`; writing the CycloneDX SBOM of the layout first took ${formatDuration(sbomMs)}.`,
+      `Median of ${repeat} (min–max), all with \`--skip-db-update --format json\` (\`--scanners vuln\` for \`trivy image\`; this build's \`trivy sbom\` has no such flag and only scans for vulnerabilities); writing the CycloneDX SBOM of the layout first took ${formatDuration(sbomMs)}.`,
       "",
       "| command | time |",
       "| --- | --- |",
