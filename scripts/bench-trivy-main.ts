@@ -259,7 +259,7 @@ async function main(): Promise<void> {
       "",
       "Cold: an empty cache service, so the DB is downloaded (Trivy's own OCI pull) and saved under today's key. " +
         "Warm: today's entry is restored through @actions/cache and no repository is asked. " +
-        "Cold in a real job adds the release download from GitHub (33 MB here from loopback) and a real registry pull of the DB (tens of MB).",
+        "Cold in a real job adds the release tarball's download from GitHub (the packed build here is 34 MB, served from loopback) and a real registry pull of the DB (tens of MB).",
       "",
       "## Scanning the SBOM against scanning the image",
       "",
