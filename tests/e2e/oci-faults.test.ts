@@ -344,6 +344,23 @@ describe.skipIf(missingTools("docker-registry"))("RegistryClient through a fault
     }
   }, 30_000);
 
+  test("an upload's elapsed budget grows with its size: a slow first attempt does not spend it all", async () => {
+    const bytes = randomBytes(MiB);
+    const digest = sha256Digest(bytes);
+    // The first PUT reaches the registry, then its answer stalls 500 ms and the connection is reset.
+    proxy.setSchedule(
+      scheduledFaults([{ kind: "blob-put", nth: 1, fault: { kind: "stall", afterBytes: 0, ms: 500 } }]),
+    );
+    // 200 ms of budget, plus 1 MiB at 1 MiB/s: the retry after the 500 ms attempt still fits.
+    const result = await client({
+      retry: { baseDelayMs: 1, maxElapsedMs: 200, onRetry: (info) => retries.push(info.attempt) },
+      minBytesPerSecond: MiB,
+    }).uploadBlob(via("faults/slow"), digest, bytes);
+    expect(result.digest).toBe(digest);
+    expect(retries).toEqual([1]);
+    expect(seen("blob-put")).toBe(2);
+  });
+
   test("a chunked upload whose PATCH is reset starts a fresh session", async () => {
     const bytes = randomBytes(3 * MiB);
     const digest = sha256Digest(bytes);

@@ -357,23 +357,27 @@ export class RegistryClient {
       if (actual !== digest) throw new DigestMismatchError(what, digest, actual);
     }
     const chunked = shouldChunk(source, total, options.mode ?? "auto");
-    return this.transport.withRetry(`upload of ${what}`, async () => {
-      const started = await this.startUpload(repo, digest, options.mountFrom, false);
-      if (started.mounted) return { digest, size: total, mounted: true };
-      if (chunked) {
-        await this.uploadChunked(
-          repo,
-          digest,
-          source,
-          total,
-          started.location,
-          options.chunkSize ?? DEFAULT_CHUNK_SIZE,
-        );
-      } else {
-        await this.uploadMonolithic(repo, digest, source, total, started.location);
-      }
-      return { digest, size: total, mounted: false };
-    });
+    return this.transport.withRetry(
+      `upload of ${what}`,
+      async () => {
+        const started = await this.startUpload(repo, digest, options.mountFrom, false);
+        if (started.mounted) return { digest, size: total, mounted: true };
+        if (chunked) {
+          await this.uploadChunked(
+            repo,
+            digest,
+            source,
+            total,
+            started.location,
+            options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+          );
+        } else {
+          await this.uploadMonolithic(repo, digest, source, total, started.location);
+        }
+        return { digest, size: total, mounted: false };
+      },
+      total,
+    );
   }
 
   private async uploadMonolithic(

@@ -5,9 +5,10 @@ import { describeError } from "./errors";
  * The registry client's retry budget, per request or per upload (one session: its POST and its PUT or
  * PATCHes share it). Hosted registries fail in bursts (GHCR's 502/429 at a few tens of percent for
  * minutes), so the budget is mostly time: no new attempt starts once its wait would end more than
- * `maxElapsedMs` after the first, and `attempts` only caps a fast-failing loop. Each attempt is bounded
- * by its own watchdog (idle timeout, size-fitted deadline), so a request ends within `maxElapsedMs` plus
- * one attempt. At 30 % faulty requests an upload (two requests per attempt) fails 20 times in a row
+ * `maxElapsedMs` after the first (plus, for a unit that moves a known number of bytes, their time at the
+ * client's slowest accepted rate), and `attempts` only caps a fast-failing loop. Each attempt is bounded
+ * by its own watchdog (idle timeout, size-fitted deadline), so a request ends within that budget plus one
+ * attempt. At 30 % faulty requests an upload (two requests per attempt) fails 20 times in a row
  * with probability 0.51²⁰ ≈ 1.4e-6; with the earlier 5 attempts it was 0.51⁵ ≈ 3.5 %.
  */
 export const DEFAULT_REGISTRY_RETRY = {

@@ -127,9 +127,14 @@ export class RegistryTransport {
    * Runs `fn` under the client's retry policy (transient errors only), logging each retry. A failure
    * that was retried, or is itself transient, comes out as a RegistryRequestError naming `what` and the
    * attempts made; others (refused credentials, a 404, a digest mismatch) as they are.
+   *
+   * `bytes` the unit moves (an upload's size) lengthen its elapsed budget by their time at
+   * `minBytesPerSecond`, as they lengthen an attempt's deadline: a large layer cut near its end is still
+   * retried, instead of finding its 120 s spent on the first transfer.
    */
-  async withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    const policy = registryRetryPolicy(this.options.retry);
+  async withRetry<T>(what: string, fn: () => Promise<T>, bytes = 0): Promise<T> {
+    const base = registryRetryPolicy(this.options.retry);
+    const policy = { ...base, maxElapsedMs: this.elapsedBudgetMs(base.maxElapsedMs, bytes) };
     let attempts = 0;
     try {
       return await retry(
@@ -195,7 +200,7 @@ export class RegistryTransport {
         await response?.body?.cancel().catch(() => undefined);
       }
     };
-    if (request.retry !== false) return this.withRetry(request.what, attempt);
+    if (request.retry !== false) return this.withRetry(request.what, attempt, request.size);
     return attempt().catch((error: unknown) => {
       throw nameAttemptFailure(request.what, error);
     });
@@ -204,6 +209,15 @@ export class RegistryTransport {
   /** Sends a request whose body the caller does not want: status and headers only. */
   send(request: RegistryRequest): Promise<Response> {
     return this.request(request, async (response) => response);
+  }
+
+  private elapsedBudgetMs(maxElapsedMs: number | undefined, bytes: number | undefined): number | undefined {
+    if (maxElapsedMs === undefined || !bytes) return maxElapsedMs;
+    return transferDeadlineMs(
+      maxElapsedMs,
+      bytes,
+      this.options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND,
+    );
   }
 
   private deadlineFor(bytes: number | undefined): number {
