@@ -17,7 +17,10 @@ describe("the registry retry budget", () => {
   test.each<[Parameters<typeof registryRetryPolicy>[0], Record<string, number>]>([
     [undefined, { attempts: 20, baseDelayMs: 500, maxDelayMs: 10_000, maxElapsedMs: 120_000 }],
     [{ attempts: 3 }, { attempts: 3, baseDelayMs: 500, maxDelayMs: 10_000, maxElapsedMs: 120_000 }],
-    [{ baseDelayMs: 1, maxElapsedMs: 900 }, { attempts: 20, baseDelayMs: 1, maxDelayMs: 10_000, maxElapsedMs: 900 }],
+    [
+      { baseDelayMs: 1, maxElapsedMs: 900 },
+      { attempts: 20, baseDelayMs: 1, maxDelayMs: 10_000, maxElapsedMs: 900 },
+    ],
   ])("registryRetryPolicy(%j)", (given, expected) => {
     expect(registryRetryPolicy(given)).toMatchObject(expected);
   });
