@@ -13,7 +13,7 @@
  * `--keep` leaves the scratch directory (work directories, the build-cache store, each run's log as
  * run-N.log) for profiling by hand.
  *
- * `large` (about 1.5 GiB of rootfs) is run by hand; its figures go to docs/benchmarks/build-mkosi-large.md.
+ * `large` (about 650 MiB of rootfs) is run by hand; its figures go to docs/benchmarks/build-mkosi-large.md.
  */
 import { execFileSync } from "node:child_process";
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -27,7 +27,7 @@ import { stagesOf } from "./bench-summary";
 const PROJECTS: Record<string, { path: string; profile?: string }> = {
   examples: { path: "examples/debian-bootc", profile: "devel" },
   fixture: { path: "tests/fixtures/mkosi/project", profile: "extra" },
-  // About 1.5 GiB of rootfs (kernel, firmware, podman, flatpak…): by hand, not in CI.
+  // About 650 MiB of rootfs (kernel, firmware, podman, flatpak…): by hand, not in CI.
   large: { path: "scripts/bench-projects/large" },
 };
 
