@@ -1,4 +1,4 @@
-import { access, constants, statfs } from "node:fs/promises";
+import { access, constants, stat, statfs } from "node:fs/promises";
 
 export interface VolumeCandidate {
   /** A directory on the volume, e.g. /mnt or RUNNER_TEMP. */
@@ -41,17 +41,24 @@ export async function freeBytes(path: string): Promise<number> {
 /** statfs and access for each existing path; missing ones are left out. */
 export async function probeVolumes(paths: readonly string[]): Promise<VolumeCandidate[]> {
   const found: VolumeCandidate[] = [];
+  // Paths on one filesystem tie, but free space read twice differs while anything writes: without this a
+  // busy single-disk machine picked /tmp or /var/tmp over RUNNER_TEMP at random. The earlier path stays.
+  const writableDevices = new Set<number>();
   for (const path of paths) {
     let free: number;
+    let device: number;
     try {
       free = await freeBytes(path);
+      device = (await stat(path)).dev;
     } catch {
       continue;
     }
+    if (writableDevices.has(device)) continue;
     const writable = await access(path, constants.W_OK).then(
       () => true,
       () => false,
     );
+    if (writable) writableDevices.add(device);
     found.push({ path, freeBytes: free, writable });
   }
   return found;
