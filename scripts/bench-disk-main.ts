@@ -79,8 +79,9 @@ async function main(): Promise<void> {
       const project = join(scratch, "project");
       await cp(join(repoRoot, "tests/fixtures/mkosi/disk-bootable"), project, { recursive: true });
       execFileSync(join(repoRoot, "examples/sandbox-from-host.sh"), [project, "trixie"]);
-      // Kept between runs: mkosi's incremental image makes the second run the warm build.
-      const work = join(toolboxCacheDir(), "disk-mkosi-bench");
+      // The e2e's work directory (tests/e2e/disk-mkosi.test.ts): its incremental image makes this the warm
+      // build once either has run. Not to be run while that test runs.
+      const work = join(toolboxCacheDir(), "disk-mkosi-e2e");
       await mkdir(work, { recursive: true });
       const before = load();
       const t = performance.now();
