@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { runWorkflow, WorkflowError, type WorkflowRun } from "@frostyard/runner";
 import {
@@ -6,7 +8,7 @@ import {
   startTestHostedServices,
   type HostedServices,
 } from "../helpers/hosted-services";
-import { repoRoot } from "../helpers/run-action";
+import { ensureBuilt, repoRoot } from "../helpers/run-action";
 import { missingTools } from "../helpers/tools";
 
 /**
@@ -123,5 +125,32 @@ describe.skipIf(hostedServicesUnavailable() || missingTools("bash", "jq"))(
       );
       await expect(run({ services: undefined })).rejects.toBeInstanceOf(WorkflowError);
     }, 120_000);
+
+    test("the CLI: `frostyard-build workflow` from dist/cli (GitHub's parser and evaluator bundled), secrets from the environment", async () => {
+      const cli = ensureBuilt("cli");
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          cli,
+          "workflow",
+          FILE,
+          "--hosted-services",
+          "--secret",
+          "TOKEN=PLUMBING_TOKEN",
+          "--input",
+          "greeting=Hey",
+        ],
+        { cwd: repoRoot, env: { ...process.env, PLUMBING_TOKEN: SECRET }, maxBuffer: 16 * 1024 * 1024 },
+      );
+      expect(stdout).toContain("Hey, d!");
+      expect(stdout).toContain("secret is ***");
+      expect(stdout).not.toContain(SECRET);
+      expect(stdout).not.toContain("::debug::");
+      expect(stdout).toMatch(
+        /greet: success\n\s+permissions: id-token: write; secrets: given; id-token: granted/,
+      );
+      expect(stdout).toMatch(/Workflow outputs:\n\s+merged=\[\{"os":"a"/);
+      expect(stdout.trimEnd().endsWith("OK")).toBe(true);
+    }, 300_000);
   },
 );

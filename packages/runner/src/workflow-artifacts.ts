@@ -65,12 +65,19 @@ async function asStep<T>(
   Object.assign(process.env, env);
   const write = process.stdout.write;
   let pending = "";
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    const lines = (pending + (typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"))).split(
-      /\r?\n/,
-    );
+  // The caller may print what it is handed (the CLI does): that output goes out as it is, not back here.
+  let delivering = false;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (delivering) return (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    const lines = (pending + text).split(/\r?\n/);
     pending = lines.pop() ?? "";
-    for (const text of lines) line(text);
+    delivering = true;
+    try {
+      for (const each of lines) line(each);
+    } finally {
+      delivering = false;
+    }
     return true;
   }) as typeof process.stdout.write;
   try {

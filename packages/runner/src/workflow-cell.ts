@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { arch, platform } from "node:os";
 import { delimiter, join } from "node:path";
 import { coerceString, evaluateCondition, type JobStatus } from "./expressions";
@@ -16,7 +16,10 @@ import { evaluateDeep, stringMap } from "./workflow-values";
 const RUNNER_OS: Record<string, string> = { linux: "Linux", darwin: "macOS", win32: "Windows" };
 const RUNNER_ARCH: Record<string, string> = { x64: "X64", arm64: "ARM64" };
 
-/** One matrix cell of a job: its steps in order, on this machine, with a RUNNER_TEMP of its own. */
+/**
+ * One matrix cell of a job: its steps in order, on this machine, with a RUNNER_TEMP of its own that is
+ * removed afterwards, as a hosted runner's machine is discarded after its job.
+ */
 export async function runCell(
   job: LoadedJob,
   name: string,
@@ -25,6 +28,21 @@ export async function runCell(
   record: JobRun,
 ): Promise<CellRun> {
   const jobDir = await mkdtemp(join(state.runDir, `${job.id}-`));
+  try {
+    return await runCellIn(jobDir, job, name, contexts, state, record);
+  } finally {
+    await rm(jobDir, { recursive: true, force: true });
+  }
+}
+
+async function runCellIn(
+  jobDir: string,
+  job: LoadedJob,
+  name: string,
+  contexts: Record<string, unknown>,
+  state: RunState,
+  record: JobRun,
+): Promise<CellRun> {
   const temp = join(jobDir, "temp");
   const toolCache = state.options.env?.RUNNER_TOOL_CACHE ?? join(jobDir, "tool-cache");
   await mkdir(temp, { recursive: true });
