@@ -5,9 +5,14 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { recordingLogger } from "@frostyard/kit";
 import { pushLayout, RegistryClient } from "@frostyard/oci";
 import {
+  hashLayerTars,
+  ownersFromLists,
   packageRootfs,
+  planLayers,
   previousFromLayout,
   previousFromRegistry,
+  readDpkgLists,
+  scanRootfs,
   type PackageOptions,
 } from "@frostyard/rootfs-oci";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
@@ -42,6 +47,28 @@ describe.skipIf(missingTools("tar", "docker-registry"))("packageRootfs with a pr
   afterAll(async () => {
     await registry?.stop();
     if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  test("the hash pass (one xargs, tar | sha256sum per layer) gives the diff_ids packaging from scratch computes", async () => {
+    const fromScratch = await packageRootfs(options("hash-pass"));
+    const scan = await scanRootfs(rootfs);
+    const plans = planLayers(
+      scan.entries,
+      ownersFromLists(await readDpkgLists(rootfs), scan.directoryLinks),
+      12,
+    );
+    const lists = await mkdtemp(join(scratch, "hash-lists-"));
+    const context = { rootfs, scratch: lists, sourceDateEpoch: 1_700_000_000 };
+    expect(await hashLayerTars(plans, context)).toEqual(fromScratch.layers.map((l) => l.diffId));
+    expect(await readdir(lists)).toEqual([]);
+    // A tar that fails (a listed path is gone) fails the pass, with tar's own words.
+    const broken = plans.map((plan, i) =>
+      i === 1 ? { ...plan, paths: [...plan.paths, "gone/away"] } : plan,
+    );
+    await expect(hashLayerTars(broken, context)).rejects.toThrow(
+      /hashing the layers' tars failed \(xargs exited with code \d+\): .*gone\/away.*No such file/,
+    );
+    expect(await readdir(lists)).toEqual([]);
   });
 
   test("unchanged tree against the previous layout: every layer taken over, same digest as from scratch", async () => {
