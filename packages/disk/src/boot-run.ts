@@ -141,6 +141,8 @@ export async function bootDisk(options: {
   consolePath: string;
   logger: Logger;
   uefi?: boolean;
+  /** Whether /dev/kvm opens; replaceable where a test stands in for a KVM the machine lacks. */
+  kvmPresent?: () => Promise<boolean>;
 }): Promise<BootResult> {
   const { logger } = options;
   const scratch = await mkdtemp(join(tmpdir(), "disk-boot-"));
@@ -175,7 +177,7 @@ export async function bootDisk(options: {
       );
     if (kvmVerdict?.usable === false) {
       logger.info(`KVM failed an earlier guest (${kvmVerdict.why}): booting under TCG`);
-    } else if (await kvmAvailable()) {
+    } else if (await (options.kvmPresent ?? kvmAvailable)()) {
       const result = await attempt("kvm");
       if (!result.kvmBroken) {
         kvmVerdict = { usable: true };
