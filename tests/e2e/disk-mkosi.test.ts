@@ -31,9 +31,10 @@ import { missingTools } from "../helpers/tools";
  * boots the qcow2 with OVMF and the test waits for the login prompt on the serial console. A copy of the
  * disk with its ESP wiped (no boot loader, no kernel) must fail with the console tail.
  *
- * Timing on a 2-core machine without a usable KVM (TCG): a cold build took 4.5 min under load ~6 (the
- * work directory is kept under the toolbox cache, so mkosi's incremental image makes a rerun much
- * faster), the boot about 3 min to the login prompt, the broken disk under a minute to OVMF's shell.
+ * Timing on a 2-core machine without a usable KVM (TCG), load from `uptime`: a cold build 4 min 24 s by
+ * hand at load 3–6 and 11 min (with the conversions) at load 12–16; the work directory is kept under the
+ * toolbox cache, so mkosi's incremental image makes a rerun 54–113 s. The boot reached multi-user.target
+ * in 159–195 s, the broken disk OVMF's shell in 7–11 s. Whole file warm: 5.5 min.
  */
 const run = promisify(execFile);
 const skip = toolboxUnavailable() || missingTools("qemu-img", "qemu-system-x86_64", "dd", "du");
