@@ -26,9 +26,10 @@ test.each([
 
 test.each([
   { expression: "github.event_name == 'push'", problem: "'github.event_name' is not understood" },
-  { expression: "always() &&", problem: "ends too early" },
-  { expression: "(always()", problem: "a '(' is not closed" },
-  { expression: "always() success()", problem: "unexpected 'success()'" },
+  // GitHub's parser words these now (the runner's own parser used to say "ends too early" and so on).
+  { expression: "always() &&", problem: "Unexpected end of expression: '&&'" },
+  { expression: "(always()", problem: "Unexpected end of expression: ')'" },
+  { expression: "always() success()", problem: "Unexpected symbol: 'success'" },
   { expression: "hashFiles('x')", problem: "is not understood" },
 ])("refuses '$expression' naming what it accepts", ({ expression, problem }) => {
   expect(() => evaluatePostIf(expression, { mainSucceeded: true })).toThrow(problem);
