@@ -1,8 +1,8 @@
-export const id = 691;
-export const ids = [691];
+export const id = 354;
+export const ids = [354];
 export const modules = {
 
-/***/ 9691:
+/***/ 1354:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -306,9 +306,144 @@ async function keylessSigner(options) {
     };
 }
 
+// EXTERNAL MODULE: ./packages/cosign/src/attest.ts
+var attest = __webpack_require__(1816);
+// EXTERNAL MODULE: ./packages/cosign/src/dsse.ts
+var dsse = __webpack_require__(160);
+;// CONCATENATED MODULE: ./packages/cosign/src/attest-keyless.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * Keyless attestations as `cosign attest` makes them on Actions: one ephemeral P-256 key certified by
+ * Fulcio for the run, each envelope logged in Rekor as an `intoto` entry, and the layer carrying the
+ * certificate, chain and Rekor bundle annotations. The certificate is this signer's own (cosign attest
+ * is a separate invocation from cosign sign and gets one too).
+ */
+async function keylessAttestationSigner(options) {
+    const { privateKey, publicKey } = (0,external_node_crypto_.generateKeyPairSync)("ec", { namedCurve: "prime256v1" });
+    const chain = await requestSigningCertificate({
+        fulcioUrl: options.fulcioUrl,
+        idToken: options.idToken,
+        privateKey,
+        publicKey,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const [leaf, ...rest] = chain;
+    const signer = {
+        sign: async (data) => ({
+            signature: (0,external_node_crypto_.sign)("sha256", data, { key: privateKey, dsaEncoding: "der" }),
+            key: { $case: "x509Certificate", certificate: leaf },
+        }),
+    };
+    const rekor = new sign_dist/* RekorWitness */.fU({ rekorBaseURL: options.rekorUrl, entryType: "intoto" });
+    return async (statement) => {
+        const bundle = await new sign_dist/* DSSEBundleBuilder */.VV({ signer, witnesses: [rekor] }).create({
+            data: statement,
+            type: constants/* IN_TOTO_PAYLOAD_TYPE */.T4,
+        });
+        const entry = bundle.verificationMaterial.tlogEntries[0];
+        if (!entry)
+            throw new Error(`Rekor at ${options.rekorUrl} returned no log entry`);
+        if (bundle.content.$case !== "dsseEnvelope")
+            throw new Error("sigstore-js built no DSSE envelope");
+        const envelope = bundle.content.dsseEnvelope;
+        return {
+            envelope: (0,dsse/* renderDsseEnvelope */.Aj)(envelope.payloadType, envelope.payload, envelope.signatures[0].sig),
+            certificate: leaf,
+            chain: rest.join(""),
+            bundle: rekorBundleAnnotation(entry),
+        };
+    };
+}
+/**
+ * A sigstore bundle (v0.1, DSSE) rebuilt from a keyless `.att` layer: the envelope blob, the certificate
+ * annotation and the Rekor bundle annotation, so sigstore-js checks chain, SCT, signature and SET.
+ */
+function attestationLayerToBundle(envelopeBytes, annotations) {
+    const certificate = annotations[constants/* CERTIFICATE_ANNOTATION */.oZ];
+    const rekor = annotations[constants/* BUNDLE_ANNOTATION */.j2];
+    if (!certificate || !rekor) {
+        throw new Error(`a keyless attestation needs the ${constants/* CERTIFICATE_ANNOTATION */.oZ} and ${constants/* BUNDLE_ANNOTATION */.j2} annotations`);
+    }
+    const envelope = (0,dsse/* parseDsseEnvelope */.nj)(envelopeBytes);
+    const set = JSON.parse(rekor);
+    const body = JSON.parse(Buffer.from(set.Payload.body, "base64").toString("utf8"));
+    return {
+        mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
+        verificationMaterial: {
+            x509CertificateChain: {
+                certificates: [{ rawBytes: new external_node_crypto_.X509Certificate(certificate).raw.toString("base64") }],
+            },
+            tlogEntries: [
+                {
+                    logIndex: String(set.Payload.logIndex),
+                    logId: { keyId: Buffer.from(set.Payload.logID, "hex").toString("base64") },
+                    kindVersion: { kind: body.kind, version: body.apiVersion },
+                    integratedTime: String(set.Payload.integratedTime),
+                    inclusionPromise: { signedEntryTimestamp: set.SignedEntryTimestamp },
+                    inclusionProof: undefined,
+                    canonicalizedBody: set.Payload.body,
+                },
+            ],
+            timestampVerificationData: undefined,
+        },
+        dsseEnvelope: {
+            payload: envelope.payload.toString("base64"),
+            payloadType: envelope.payloadType,
+            signatures: envelope.signatures.map((s) => ({ sig: s.sig.toString("base64"), keyid: s.keyid ?? "" })),
+        },
+    };
+}
+/**
+ * Keyless attestation verification against a sigstore trust root, as `cosign verify-attestation
+ * --certificate-identity … --certificate-oidc-issuer …`: the bundle rebuilt from the layer verifies
+ * (chain, SCT, DSSE signature, Rekor SET), the certificate names the expected issuer and identity, then
+ * the statement is about this image with the claimed predicate type.
+ */
+function keylessAttestationVerifier(trustedRoot, policy) {
+    const verifier = new verify_dist/* Verifier */.BL((0,verify_dist/* toTrustMaterial */.jO)(protobuf_specs_dist.TrustedRoot.fromJSON(trustedRoot)), {
+        tlogThreshold: 1,
+        ctlogThreshold: 1,
+    });
+    return async (candidate, expected) => {
+        if (candidate.mediaType !== dsse/* DSSE_ENVELOPE_MEDIA_TYPE */.Nr) {
+            return { ok: false, message: `layer media type ${candidate.mediaType} is not a DSSE envelope` };
+        }
+        let problem;
+        try {
+            const bundle = attestationLayerToBundle(candidate.envelope, candidate.annotations);
+            const signer = verifier.verify((0,verify_dist/* toSignedEntity */.DC)((0,dist.bundleFromJSON)(bundle)), {
+                extensions: { issuer: policy.issuer },
+            });
+            problem = (0,keyless_policy/* certificateIdentityProblem */.pw)(signer.identity?.subjectAlternativeName, policy);
+        }
+        catch (error) {
+            if (error instanceof dsse/* DsseError */.iT)
+                return { ok: false, message: error.message };
+            problem = error.message;
+        }
+        if (problem)
+            return { ok: false, message: problem };
+        const envelope = (0,dsse/* parseDsseEnvelope */.nj)(candidate.envelope);
+        const statement = (0,attest/* statementProblem */.hy)(envelope.payloadType, envelope.payload, candidate, expected);
+        return statement
+            ? { ok: false, message: statement }
+            : { ok: true, message: "keyless attestation verified" };
+    };
+}
+
 // EXTERNAL MODULE: ./node_modules/@sigstore/tuf/dist/index.js
 var tuf_dist = __webpack_require__(4423);
 ;// CONCATENATED MODULE: ./packages/actions/src/cosign-sign/keyless.ts
+
 
 
 
@@ -349,12 +484,21 @@ async function resolveKeyless(inputs, logger, env) {
             : {}),
         issuer: inputs.certificateOidcIssuer,
     }, claims);
-    const verifier = keylessVerifier(await loadTrustedRoot(inputs.trustedRoot, logger), policy);
+    const trustedRoot = await loadTrustedRoot(inputs.trustedRoot, logger);
+    const verifier = keylessVerifier(trustedRoot, policy);
     logger.info(`keyless: Fulcio ${inputs.fulcioUrl}, Rekor ${inputs.rekorUrl}`);
     return {
         identity: (0,cosign_src/* tokenSignerIdentity */.go)(claims),
         verifier,
         nativeSigner: () => keylessSigner({ idToken, fulcioUrl: inputs.fulcioUrl, rekorUrl: inputs.rekorUrl, verifier }),
+        nativeAttester: async () => ({
+            signer: await keylessAttestationSigner({
+                idToken,
+                fulcioUrl: inputs.fulcioUrl,
+                rekorUrl: inputs.rekorUrl,
+            }),
+            verifier: keylessAttestationVerifier(trustedRoot, policy),
+        }),
     };
 }
 
@@ -363,4 +507,4 @@ async function resolveKeyless(inputs, logger, env) {
 
 };
 
-//# sourceMappingURL=691.index.js.map
+//# sourceMappingURL=354.index.js.map
