@@ -1,5 +1,4 @@
 import {
-  digestProblem,
   OCI_IMAGE_CONFIG,
   OCI_IMAGE_MANIFEST,
   sha256Digest,
@@ -14,21 +13,14 @@ import {
   SIGNATURE_ANNOTATION,
 } from "./constants";
 import { DSSE_ENVELOPE_MEDIA_TYPE } from "./dsse";
-import { renderImageManifest, signatureConfig } from "./legacy-format";
+import { cosignTag, renderImageManifest, signatureConfig } from "./legacy-format";
 
 /** The layer annotation `cosign attest` adds: the statement's predicate type, so verifiers can filter. */
 export const PREDICATE_TYPE_ANNOTATION = "predicateType";
 
 /** The tag cosign stores an image's attestations under: `sha256-<hex>.att`, next to the `.sig` tag. */
 export function attestationTag(digest: string): string {
-  const problem = digestProblem(digest);
-  if (problem) throw new TypeError(`attestation tag: ${problem}`);
-  if (!digest.startsWith("sha256:")) {
-    throw new TypeError(
-      `attestation tag: digest "${digest}" is not sha256; cosign's .att tags need sha256:<64 hex>`,
-    );
-  }
-  return `sha256-${digest.slice("sha256:".length)}.att`;
+  return cosignTag(digest, "att");
 }
 
 /** One new attestation to store as a `.att` layer. */

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign, X509Certificate } from "node:crypto";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { bundleFromJSON, type SerializedBundle } from "@sigstore/bundle";
 import { TrustedRoot } from "@sigstore/protobuf-specs";
 import { DSSEBundleBuilder, RekorWitness, type Signer } from "@sigstore/sign";
@@ -7,7 +7,7 @@ import { statementProblem, type AttestationSigner, type AttestationVerifier } fr
 import { BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, IN_TOTO_PAYLOAD_TYPE } from "./constants";
 import { DSSE_ENVELOPE_MEDIA_TYPE, DsseError, parseDsseEnvelope, renderDsseEnvelope } from "./dsse";
 import { certificateIdentityProblem, type KeylessPolicy } from "./keyless-policy";
-import { rekorBundleAnnotation, requestSigningCertificate } from "./keyless";
+import { legacyVerificationMaterial, rekorBundleAnnotation, requestSigningCertificate } from "./keyless";
 
 // A module of its own (`@frostyard/cosign/attest-keyless`): sigstore-js is loaded only by keyless runs.
 
@@ -75,33 +75,9 @@ export function attestationLayerToBundle(
     );
   }
   const envelope = parseDsseEnvelope(envelopeBytes);
-  const set = JSON.parse(rekor) as {
-    SignedEntryTimestamp: string;
-    Payload: { body: string; integratedTime: number; logIndex: number; logID: string };
-  };
-  const body = JSON.parse(Buffer.from(set.Payload.body, "base64").toString("utf8")) as {
-    kind: string;
-    apiVersion: string;
-  };
   return {
     mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
-    verificationMaterial: {
-      x509CertificateChain: {
-        certificates: [{ rawBytes: new X509Certificate(certificate).raw.toString("base64") }],
-      },
-      tlogEntries: [
-        {
-          logIndex: String(set.Payload.logIndex),
-          logId: { keyId: Buffer.from(set.Payload.logID, "hex").toString("base64") },
-          kindVersion: { kind: body.kind, version: body.apiVersion },
-          integratedTime: String(set.Payload.integratedTime),
-          inclusionPromise: { signedEntryTimestamp: set.SignedEntryTimestamp },
-          inclusionProof: undefined,
-          canonicalizedBody: set.Payload.body,
-        },
-      ],
-      timestampVerificationData: undefined,
-    },
+    verificationMaterial: legacyVerificationMaterial(certificate, rekor),
     dsseEnvelope: {
       payload: envelope.payload.toString("base64"),
       payloadType: envelope.payloadType,

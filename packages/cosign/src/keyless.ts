@@ -131,6 +131,39 @@ export function rekorBundleAnnotation(entry: Bundle["verificationMaterial"]["tlo
 }
 
 /**
+ * The verification material of a v0.1 sigstore bundle rebuilt from a cosign layer's annotations: the leaf
+ * certificate and the Rekor entry its `dev.sigstore.cosign/bundle` annotation (a SET) describes. Signatures
+ * and attestations share it; only what was signed (message or DSSE envelope) differs.
+ */
+export function legacyVerificationMaterial(certificate: string, rekor: string) {
+  const set = JSON.parse(rekor) as {
+    SignedEntryTimestamp: string;
+    Payload: { body: string; integratedTime: number; logIndex: number; logID: string };
+  };
+  const body = JSON.parse(Buffer.from(set.Payload.body, "base64").toString("utf8")) as {
+    kind: string;
+    apiVersion: string;
+  };
+  return {
+    x509CertificateChain: {
+      certificates: [{ rawBytes: new X509Certificate(certificate).raw.toString("base64") }],
+    },
+    tlogEntries: [
+      {
+        logIndex: String(set.Payload.logIndex),
+        logId: { keyId: Buffer.from(set.Payload.logID, "hex").toString("base64") },
+        kindVersion: { kind: body.kind, version: body.apiVersion },
+        integratedTime: String(set.Payload.integratedTime),
+        inclusionPromise: { signedEntryTimestamp: set.SignedEntryTimestamp },
+        inclusionProof: undefined,
+        canonicalizedBody: set.Payload.body,
+      },
+    ],
+    timestampVerificationData: undefined,
+  };
+}
+
+/**
  * A sigstore bundle (v0.1, message signature) rebuilt from a keyless `.sig` layer's annotations, so
  * sigstore-js can check certificate chain, SCT and Rekor SET exactly as for any bundle.
  */
@@ -146,32 +179,9 @@ export function legacyLayerToBundle(
       `a keyless signature needs the ${CERTIFICATE_ANNOTATION}, ${BUNDLE_ANNOTATION} and ${SIGNATURE_ANNOTATION} annotations`,
     );
   }
-  const leaf = new X509Certificate(certificate);
-  const set = JSON.parse(rekor) as {
-    SignedEntryTimestamp: string;
-    Payload: { body: string; integratedTime: number; logIndex: number; logID: string };
-  };
-  const body = JSON.parse(Buffer.from(set.Payload.body, "base64").toString("utf8")) as {
-    kind: string;
-    apiVersion: string;
-  };
   return {
     mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
-    verificationMaterial: {
-      x509CertificateChain: { certificates: [{ rawBytes: leaf.raw.toString("base64") }] },
-      tlogEntries: [
-        {
-          logIndex: String(set.Payload.logIndex),
-          logId: { keyId: Buffer.from(set.Payload.logID, "hex").toString("base64") },
-          kindVersion: { kind: body.kind, version: body.apiVersion },
-          integratedTime: String(set.Payload.integratedTime),
-          inclusionPromise: { signedEntryTimestamp: set.SignedEntryTimestamp },
-          inclusionProof: undefined,
-          canonicalizedBody: set.Payload.body,
-        },
-      ],
-      timestampVerificationData: undefined,
-    },
+    verificationMaterial: legacyVerificationMaterial(certificate, rekor),
     messageSignature: {
       messageDigest: { algorithm: "SHA2_256", digest: createHash("sha256").update(payload).digest("base64") },
       signature,

@@ -25,14 +25,20 @@ import { isValidSignature } from "./verify";
  * make a valid tag (a sha512 one would exceed the 128-character tag limit).
  */
 export function signatureTag(digest: string): string {
+  return cosignTag(digest, "sig");
+}
+
+/** `sha256-<hex>.<suffix>`: the tag scheme cosign uses for everything it attaches to an image digest. */
+export function cosignTag(digest: string, suffix: "sig" | "att"): string {
+  const what = suffix === "sig" ? "signature" : "attestation";
   const problem = digestProblem(digest);
-  if (problem) throw new TypeError(`signature tag: ${problem}`);
+  if (problem) throw new TypeError(`${what} tag: ${problem}`);
   if (!digest.startsWith("sha256:")) {
     throw new TypeError(
-      `signature tag: digest "${digest}" is not sha256; cosign's .sig tags need sha256:<64 hex>`,
+      `${what} tag: digest "${digest}" is not sha256; cosign's .${suffix} tags need sha256:<64 hex>`,
     );
   }
-  return `sha256-${digest.slice("sha256:".length)}.sig`;
+  return `sha256-${digest.slice("sha256:".length)}.${suffix}`;
 }
 
 /** One new signature to store as a `.sig` layer. */
