@@ -12,7 +12,7 @@
  * `--disk` skips the mkosi build and converts (and boots) that raw disk instead.
  */
 import { execFileSync } from "node:child_process";
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -27,6 +27,7 @@ import { consoleLogger, formatBytes, formatDuration, recordingLogger, type Logge
 import { LocalDirectoryCache } from "@frostyard/mkosi";
 import { repoRoot } from "../tests/helpers/run-action";
 import { ensureToolbox, toolboxCacheDir } from "../tests/helpers/toolbox";
+import { writeBenchDoc } from "./bench-doc";
 
 interface Args {
   writeDocs: boolean;
@@ -209,15 +210,7 @@ async function main(): Promise<void> {
     console.log(markdown);
     if (args.writeDocs) {
       const file = join(repoRoot, "docs/benchmarks/disk-image.md");
-      let kept = "";
-      try {
-        const existing = await readFile(file, "utf8");
-        const index = existing.indexOf("\n## Notes");
-        if (index >= 0) kept = existing.slice(index);
-      } catch {
-        // first run: nothing written by hand yet
-      }
-      await writeFile(file, markdown + kept);
+      await writeBenchDoc(file, markdown);
       console.log(`wrote ${file}`);
     }
   } finally {

@@ -19,6 +19,7 @@ import { checkSysext, readSysextImage, type DissectCommand } from "@frostyard/sy
 import { repoRoot, runBuiltAction, type ActionRun } from "../tests/helpers/run-action";
 import { ensureToolbox } from "../tests/helpers/toolbox";
 import { stagesOf } from "./bench-summary";
+import { writeBenchDoc } from "./bench-doc";
 
 /** `--no-docs`, `--repeat N`; anything else is refused before an expensive run rewrites the docs. */
 function parseArgs(args: readonly string[]): { writeDocs: boolean; repeat: number } {
@@ -165,15 +166,7 @@ async function main(): Promise<void> {
     console.log(markdown);
     if (writeDocs) {
       const file = join(repoRoot, "docs/benchmarks/sysext.md");
-      let kept = "";
-      try {
-        const existing = await readFile(file, "utf8");
-        const index = existing.indexOf("\n## Notes");
-        if (index >= 0) kept = existing.slice(index);
-      } catch {
-        // first run: nothing written by hand yet
-      }
-      await writeFile(file, markdown + kept);
+      await writeBenchDoc(file, markdown);
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -19,7 +19,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +35,7 @@ import {
   writeRootfsLayout,
   writeTrivyDb,
 } from "../tests/helpers/trivy-db";
+import { writeBenchDoc } from "./bench-doc";
 
 /** `--no-docs`, `--repeat N`; anything else is refused before an expensive run rewrites the docs. */
 function parseArgs(args: readonly string[]): { writeDocs: boolean; repeat: number } {
@@ -276,15 +277,7 @@ async function main(): Promise<void> {
     console.log(markdown);
     if (writeDocs) {
       const file = join(repoRoot, "docs/benchmarks/trivy-scan.md");
-      let kept = "";
-      try {
-        const existing = await readFile(file, "utf8");
-        const index = existing.indexOf("\n## Notes");
-        if (index >= 0) kept = existing.slice(index);
-      } catch {
-        // first run: nothing written by hand yet
-      }
-      await writeFile(file, markdown + kept);
+      await writeBenchDoc(file, markdown);
     }
   } finally {
     server.close();

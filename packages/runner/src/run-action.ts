@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { arch, platform, tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { assertRunnable, parseActionMetadata, type ActionMetadata } from "./action-metadata";
 import { inputEnvName, isRunnerOwnedEnv, stateEnvName } from "./env-names";
 import { evaluateDefault } from "./expressions";
 import { parseKeyValueFile, parsePathFile } from "./file-commands";
+import { freshFileCommandFiles, readIfPresent } from "./step-files";
 import { findNode } from "./node-binary";
 import { evaluatePostIf } from "./post-if";
 import { findRepoRoot } from "./repo-root";
@@ -78,23 +79,9 @@ export interface ActionRun {
 const RUNNER_OS: Record<string, string> = { linux: "Linux", darwin: "macOS", win32: "Windows" };
 const RUNNER_ARCH: Record<string, string> = { x64: "X64", arm64: "ARM64", ia32: "X86", arm: "ARM" };
 
-async function readOptional(file: string): Promise<string> {
-  return existsSync(file) ? readFile(file, "utf8") : "";
-}
-
 /** Fresh file-command files for one step, as the runner makes per step. */
-async function stepFiles(root: string, step: StepName) {
-  const dir = join(root, "files", step);
-  await mkdir(dir, { recursive: true });
-  const files = {
-    GITHUB_OUTPUT: join(dir, "output"),
-    GITHUB_STATE: join(dir, "state"),
-    GITHUB_STEP_SUMMARY: join(dir, "summary.md"),
-    GITHUB_ENV: join(dir, "env"),
-    GITHUB_PATH: join(dir, "path"),
-  };
-  await Promise.all(Object.values(files).map((file) => writeFile(file, "")));
-  return files;
+function stepFiles(root: string, step: StepName) {
+  return freshFileCommandFiles(join(root, "files", step));
 }
 
 interface StepSpec {
@@ -264,11 +251,11 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
       timeoutMs: options.timeoutMs,
     });
 
-    const outputs = parseKeyValueFile(await readOptional(mainFiles.GITHUB_OUTPUT), "GITHUB_OUTPUT");
-    const state = parseKeyValueFile(await readOptional(mainFiles.GITHUB_STATE), "GITHUB_STATE");
-    const exportedEnv = parseKeyValueFile(await readOptional(mainFiles.GITHUB_ENV), "GITHUB_ENV");
-    const addedPath = parsePathFile(await readOptional(mainFiles.GITHUB_PATH));
-    let summary = await readOptional(mainFiles.GITHUB_STEP_SUMMARY);
+    const outputs = parseKeyValueFile(await readIfPresent(mainFiles.GITHUB_OUTPUT), "GITHUB_OUTPUT");
+    const state = parseKeyValueFile(await readIfPresent(mainFiles.GITHUB_STATE), "GITHUB_STATE");
+    const exportedEnv = parseKeyValueFile(await readIfPresent(mainFiles.GITHUB_ENV), "GITHUB_ENV");
+    const addedPath = parsePathFile(await readIfPresent(mainFiles.GITHUB_PATH));
+    let summary = await readIfPresent(mainFiles.GITHUB_STEP_SUMMARY);
     const failed = mainRun.exitCode !== 0;
 
     let postRun: StepRun | undefined;
@@ -294,7 +281,7 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
         onLine: options.onLine,
         timeoutMs: options.timeoutMs,
       });
-      summary += await readOptional(postFiles.GITHUB_STEP_SUMMARY);
+      summary += await readIfPresent(postFiles.GITHUB_STEP_SUMMARY);
     }
 
     const mask = (text: string) => mainProcessor.mask(text);

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { coerceString, evaluateTemplate } from "./expressions";
 import { parseKeyValueFile, parsePathFile } from "./file-commands";
+import { freshFileCommandFiles, readIfPresent } from "./step-files";
 import { loadAction, runAction } from "./run-action";
 import { downloadArtifact, uploadArtifact } from "./workflow-artifacts";
 import { WorkflowError } from "./workflow-errors";
@@ -50,21 +50,6 @@ export function shellCommand(shell: string | undefined, where: string): { comman
   }
 }
 
-async function fileCommandFiles(dir: string) {
-  await mkdir(dir, { recursive: true });
-  const files = {
-    GITHUB_OUTPUT: join(dir, "output"),
-    GITHUB_ENV: join(dir, "env"),
-    GITHUB_PATH: join(dir, "path"),
-    GITHUB_STEP_SUMMARY: join(dir, "summary.md"),
-    GITHUB_STATE: join(dir, "state"),
-  };
-  await Promise.all(Object.values(files).map((file) => writeFile(file, "")));
-  return files;
-}
-
-const readOptional = async (file: string) => (existsSync(file) ? readFile(file, "utf8") : "");
-
 export async function runScriptStep(step: StepContext, raw: Record<string, unknown>): Promise<StepResult> {
   const script = coerceString(evaluateTemplate(String(raw.run ?? ""), step.contexts));
   const shell =
@@ -77,7 +62,7 @@ export async function runScriptStep(step: StepContext, raw: Record<string, unkno
           step.workspace,
           coerceString(evaluateTemplate(String(raw["working-directory"]), step.contexts)),
         );
-  const files = await fileCommandFiles(join(step.scratch, "files"));
+  const files = await freshFileCommandFiles(join(step.scratch, "files"));
   const file = join(step.scratch, "script.sh");
   await writeFile(file, script);
   const processor = new StepOutputProcessor("main", { masks: step.masks, showDebug: step.debug });
@@ -115,10 +100,10 @@ export async function runScriptStep(step: StepContext, raw: Record<string, unkno
   if (exitCode !== 0) step.log(`error: Process completed with exit code ${exitCode}.`);
   return {
     failed: exitCode !== 0,
-    outputs: parseKeyValueFile(await readOptional(files.GITHUB_OUTPUT), "GITHUB_OUTPUT"),
-    exportedEnv: parseKeyValueFile(await readOptional(files.GITHUB_ENV), "GITHUB_ENV"),
-    addedPath: parsePathFile(await readOptional(files.GITHUB_PATH)),
-    summary: processor.mask(await readOptional(files.GITHUB_STEP_SUMMARY)),
+    outputs: parseKeyValueFile(await readIfPresent(files.GITHUB_OUTPUT), "GITHUB_OUTPUT"),
+    exportedEnv: parseKeyValueFile(await readIfPresent(files.GITHUB_ENV), "GITHUB_ENV"),
+    addedPath: parsePathFile(await readIfPresent(files.GITHUB_PATH)),
+    summary: processor.mask(await readIfPresent(files.GITHUB_STEP_SUMMARY)),
     annotations: processor.annotations,
   };
 }
