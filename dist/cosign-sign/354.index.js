@@ -124,6 +124,32 @@ function rekorBundleAnnotation(entry) {
     });
 }
 /**
+ * The verification material of a v0.1 sigstore bundle rebuilt from a cosign layer's annotations: the leaf
+ * certificate and the Rekor entry its `dev.sigstore.cosign/bundle` annotation (a SET) describes. Signatures
+ * and attestations share it; only what was signed (message or DSSE envelope) differs.
+ */
+function legacyVerificationMaterial(certificate, rekor) {
+    const set = JSON.parse(rekor);
+    const body = JSON.parse(Buffer.from(set.Payload.body, "base64").toString("utf8"));
+    return {
+        x509CertificateChain: {
+            certificates: [{ rawBytes: new external_node_crypto_.X509Certificate(certificate).raw.toString("base64") }],
+        },
+        tlogEntries: [
+            {
+                logIndex: String(set.Payload.logIndex),
+                logId: { keyId: Buffer.from(set.Payload.logID, "hex").toString("base64") },
+                kindVersion: { kind: body.kind, version: body.apiVersion },
+                integratedTime: String(set.Payload.integratedTime),
+                inclusionPromise: { signedEntryTimestamp: set.SignedEntryTimestamp },
+                inclusionProof: undefined,
+                canonicalizedBody: set.Payload.body,
+            },
+        ],
+        timestampVerificationData: undefined,
+    };
+}
+/**
  * A sigstore bundle (v0.1, message signature) rebuilt from a keyless `.sig` layer's annotations, so
  * sigstore-js can check certificate chain, SCT and Rekor SET exactly as for any bundle.
  */
@@ -134,26 +160,9 @@ function legacyLayerToBundle(payload, annotations) {
     if (!certificate || !rekor || !signature) {
         throw new Error(`a keyless signature needs the ${constants/* CERTIFICATE_ANNOTATION */.oZ}, ${constants/* BUNDLE_ANNOTATION */.j2} and ${constants/* SIGNATURE_ANNOTATION */.ZB} annotations`);
     }
-    const leaf = new external_node_crypto_.X509Certificate(certificate);
-    const set = JSON.parse(rekor);
-    const body = JSON.parse(Buffer.from(set.Payload.body, "base64").toString("utf8"));
     return {
         mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
-        verificationMaterial: {
-            x509CertificateChain: { certificates: [{ rawBytes: leaf.raw.toString("base64") }] },
-            tlogEntries: [
-                {
-                    logIndex: String(set.Payload.logIndex),
-                    logId: { keyId: Buffer.from(set.Payload.logID, "hex").toString("base64") },
-                    kindVersion: { kind: body.kind, version: body.apiVersion },
-                    integratedTime: String(set.Payload.integratedTime),
-                    inclusionPromise: { signedEntryTimestamp: set.SignedEntryTimestamp },
-                    inclusionProof: undefined,
-                    canonicalizedBody: set.Payload.body,
-                },
-            ],
-            timestampVerificationData: undefined,
-        },
+        verificationMaterial: legacyVerificationMaterial(certificate, rekor),
         messageSignature: {
             messageDigest: { algorithm: "SHA2_256", digest: (0,external_node_crypto_.createHash)("sha256").update(payload).digest("base64") },
             signature,
@@ -374,27 +383,9 @@ function attestationLayerToBundle(envelopeBytes, annotations) {
         throw new Error(`a keyless attestation needs the ${constants/* CERTIFICATE_ANNOTATION */.oZ} and ${constants/* BUNDLE_ANNOTATION */.j2} annotations`);
     }
     const envelope = (0,dsse/* parseDsseEnvelope */.nj)(envelopeBytes);
-    const set = JSON.parse(rekor);
-    const body = JSON.parse(Buffer.from(set.Payload.body, "base64").toString("utf8"));
     return {
         mediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
-        verificationMaterial: {
-            x509CertificateChain: {
-                certificates: [{ rawBytes: new external_node_crypto_.X509Certificate(certificate).raw.toString("base64") }],
-            },
-            tlogEntries: [
-                {
-                    logIndex: String(set.Payload.logIndex),
-                    logId: { keyId: Buffer.from(set.Payload.logID, "hex").toString("base64") },
-                    kindVersion: { kind: body.kind, version: body.apiVersion },
-                    integratedTime: String(set.Payload.integratedTime),
-                    inclusionPromise: { signedEntryTimestamp: set.SignedEntryTimestamp },
-                    inclusionProof: undefined,
-                    canonicalizedBody: set.Payload.body,
-                },
-            ],
-            timestampVerificationData: undefined,
-        },
+        verificationMaterial: legacyVerificationMaterial(certificate, rekor),
         dsseEnvelope: {
             payload: envelope.payload.toString("base64"),
             payloadType: envelope.payloadType,
