@@ -190,10 +190,16 @@ describe.skipIf(skip)("mkosi Format=disk → qemu-img → QEMU boot test", () =>
       timeoutMs: 720_000,
       consolePath,
       logger,
+      // Typed into the serial console, where the test project's getty logs root in: each must exit 0.
+      commands: [
+        "grep -q '^ID=debian' /etc/os-release",
+        'test "$(id -u)" = 0 && systemctl is-active --quiet systemd-journald',
+      ],
     });
     console.log(`boot (${result.accel}): ${Math.round(result.elapsedMs / 1000)} s → ${result.detail}`);
     expect(result, result.tail).toMatchObject({ ok: true });
-    expect(result.detail).toMatch(/login:|Reached target/);
+    expect(result.detail).toMatch(/(login:|Reached target).*; 2 boot command\(s\) succeeded$/);
+    expect(result.commands.map((c) => c.exitCode)).toEqual([0, 0]);
     if (result.accel === "tcg")
       expect(logger.lines.join("\n")).toMatch(
         /booting (again )?under TCG \(-accel tcg,thread=multi -cpu max\)/,
@@ -203,6 +209,32 @@ describe.skipIf(skip)("mkosi Format=disk → qemu-img → QEMU boot test", () =>
     expect(console_).toMatch(/Linux version \d/);
     expect(console_).toMatch(/Welcome to .*Debian/);
     expect(console_).not.toMatch(/Please configure your system/);
+  }, 900_000);
+
+  test("a boot command that exits non-zero fails the boot test, naming the command and its status", async () => {
+    expect(built, "the build test must pass first").toBeDefined();
+    const consolePath = join(scratch, "commands.console.log");
+    const result = await bootDisk({
+      disk: join(scratch, "out", "disk.qcow2"),
+      format: "qcow2",
+      arch: "amd64",
+      expect: DEFAULT_BOOT_EXPECT,
+      timeoutMs: 720_000,
+      consolePath,
+      logger,
+      commands: ["true", "test -e /nonexistent/frostyard", "touch /never-typed"],
+    });
+    console.log(
+      `boot with a failing command (${result.accel}): ${Math.round(result.elapsedMs / 1000)} s → ${result.detail}`,
+    );
+    expect(result.ok, result.tail).toBe(false);
+    expect(result.detail).toBe("boot command 2 (test -e /nonexistent/frostyard) exited 1");
+    // The first ran and passed; the third was never typed.
+    expect(result.commands).toEqual([
+      { command: "true", exitCode: 0 },
+      { command: "test -e /nonexistent/frostyard", exitCode: 1 },
+    ]);
+    expect(await readFile(consolePath, "utf8")).not.toContain("touch /never-typed");
   }, 900_000);
 
   test("the same disk without its ESP (no boot loader, no kernel) fails with the console tail, the whole console kept", async () => {

@@ -1,5 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
 import {
+  bootCommandLines,
+  bootCommandStatus,
+  BootCommandError,
+  checkBootCommands,
+  shellProbe,
   BootExpectError,
   compileExpect,
   ConsoleTail,
@@ -130,5 +136,53 @@ describe("console", () => {
     [["some other error"], undefined],
   ])("KVM unusable from %j", (stderr, expected) => {
     expect(kvmUnusable(stderr)).toBe(expected);
+  });
+});
+
+describe("boot commands over the serial console", () => {
+  const nonce = "0a1b2c3d";
+
+  // The markers must come only from the shell's output, never from the console's echo of the typed line:
+  // run the typed lines through a real bash and compare what it prints with what was typed.
+  test("the probe's output is its marker; the typed line is not", () => {
+    const probe = shellProbe(nonce);
+    expect(probe.marker).toBe("__frostyard_ready_0a1b2c3d");
+    expect(probe.line).not.toContain(probe.marker);
+    expect(execFileSync("bash", ["-c", probe.line], { encoding: "utf8" })).toBe(`${probe.marker}\n`);
+  });
+
+  test.each([
+    ["true", 0],
+    ["false", 1],
+    ["exit_code() { return 7; }; exit_code", 7],
+    ["test -e /nonexistent/frostyard", 1],
+  ])("`%s` reports status %i through its marker line", (command, status) => {
+    const lines = bootCommandLines(command, 2, nonce);
+    expect(lines[0]).toBe(command);
+    for (const line of lines) expect(bootCommandStatus(line, 2, nonce)).toBeUndefined();
+    const printed = execFileSync("bash", ["-c", `${lines.join("\n")}\n`], { encoding: "utf8" }).trim();
+    expect(bootCommandStatus(printed, 2, nonce)).toBe(status);
+  });
+
+  test.each([
+    ["__frostyard_rc_0a1b2c3d_2=0", 2, 0],
+    ["__frostyard_rc_0a1b2c3d_2=127\r", 2, 127],
+    ["\x1b[0m__frostyard_rc_0a1b2c3d_2=3  ", 2, 3],
+    ["__frostyard_rc_0a1b2c3d_1=0", 2, undefined],
+    ["__frostyard_rc_ffffffff_2=0", 2, undefined],
+    ["root@host:~# printf '%s%s=%d\\n' __frostyard_ rc_0a1b2c3d_2 $?", 2, undefined],
+    ["x__frostyard_rc_0a1b2c3d_2=0", 2, undefined],
+  ])("status of console line %j for command %i: %s", (line, index, status) => {
+    expect(bootCommandStatus(line, index, nonce)).toBe(status);
+  });
+
+  test.each([
+    ["systemctl is-system-running --wait", undefined],
+    ["printf 'a\\tb'", undefined],
+    ["echo \u001b[2J", "holds a control character"],
+    ["echo a\rb", "holds a control character"],
+  ])("checkBootCommands(%j)", (command, problem) => {
+    if (problem === undefined) expect(checkBootCommands([command])).toEqual([command]);
+    else expect(() => checkBootCommands([command])).toThrow(BootCommandError);
   });
 });

@@ -37,6 +37,7 @@ describe("disk-image inputs", () => {
       bootTest: false,
       bootTimeoutSeconds: 600,
       bootExpect: expect.any(Array),
+      bootCommands: [],
       outputDirectory: "disk-output",
       name: "disk",
       upload: true,
@@ -56,6 +57,15 @@ describe("disk-image inputs", () => {
       await writeFile(config, text);
     }
     expect(parse({ image: SRC, config }).config).toEqual({ customizations: { user: [{ name: "alice" }] } });
+  });
+
+  test("boot commands: one per line, commas and quotes kept, a # after whitespace a comment", () => {
+    const commands =
+      "grep -q '^ID=debian' /etc/os-release\nsystemctl is-active a.service,b.service  # both\n\n";
+    expect(parse({ image: SRC, "boot-test": "true", "boot-commands": commands }).bootCommands).toEqual([
+      "grep -q '^ID=debian' /etc/os-release",
+      "systemctl is-active a.service,b.service",
+    ]);
   });
 
   test.each(BAD_INPUTS.map((c) => [c.name, c] as const))("refuses %s", (_, c) => {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { access, constants, copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -6,12 +7,16 @@ import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { LineSplitter, type Logger } from "@frostyard/kit";
 import {
+  bootCommandLines,
+  bootCommandStatus,
   ConsoleTail,
   judgeConsoleLine,
   kvmUnusable,
   OVMF_CANDIDATES,
+  plainConsoleLine,
   qemuBinary,
   qemuBootArgv,
+  shellProbe,
   type Accel,
 } from "./boot";
 import type { Arch } from "./types";
@@ -27,7 +32,12 @@ export interface BootResult {
   tail: string;
   /** The whole console, written for the artifact. */
   consoleLog: string;
+  /** Each boot command run, with the exit status the guest's shell reported. */
+  commands: { command: string; exitCode: number }[];
 }
+
+/** How often the shell probe is typed again while no shell answers (a getty flushes what came before it). */
+const PROBE_INTERVAL_MS = 3000;
 
 async function readable(path: string): Promise<boolean> {
   return access(path, constants.R_OK).then(
@@ -51,6 +61,7 @@ async function bootOnce(
   timeoutMs: number,
   consolePath: string,
   accel: Accel,
+  commands: readonly string[],
 ): Promise<BootResult & { kvmBroken?: string }> {
   const tail = new ConsoleTail(100);
   const stderr: string[] = [];
@@ -58,13 +69,21 @@ async function bootOnce(
   // Written as it comes, so a step killed mid-boot still leaves the console it saw.
   const consoleFile = createWriteStream(consolePath);
   const started = Date.now();
-  const child = spawn(qemuBinary(arch), argv, { stdio: ["ignore", "pipe", "pipe"] });
+  // The serial console is QEMU's stdio: what is written to its stdin is typed into the guest.
+  const child = spawn(qemuBinary(arch), argv, { stdio: ["pipe", "pipe", "pipe"] });
+  child.stdin.on("error", () => undefined); // QEMU gone: its exit is reported by "close"
+  const nonce = randomBytes(4).toString("hex");
+  const ran: { command: string; exitCode: number }[] = [];
+  /** Set once the boot marker is seen and there are commands: the console is then a shell session. */
+  let session: { upLine: string; ready: boolean; index: number; probe?: NodeJS.Timeout } | undefined;
+  const type = (lines: readonly string[]) => child.stdin.write(lines.map((l) => `${l}\n`).join(""));
   return new Promise((resolve) => {
     let done = false;
     const finish = (ok: boolean, detail: string, kvmBroken?: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      if (session?.probe) clearInterval(session.probe);
       child.kill("SIGKILL");
       const consoleLog = all.join("\n") + "\n";
       const elapsedMs = Date.now() - started;
@@ -76,14 +95,45 @@ async function bootOnce(
           detail,
           tail: tail.text,
           consoleLog,
+          commands: ran,
           ...(kvmBroken ? { kvmBroken } : {}),
         }),
       );
     };
-    const timer = setTimeout(
-      () => finish(false, `no marker within ${Math.round(timeoutMs / 1000)} s`),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      if (!session) finish(false, `no marker within ${Math.round(timeoutMs / 1000)} s`);
+      else if (!session.ready)
+        finish(false, `no shell answered on the serial console within ${Math.round(timeoutMs / 1000)} s`);
+      else
+        finish(
+          false,
+          `boot command ${session.index + 1} (${commands[session.index]}) did not finish within ${Math.round(timeoutMs / 1000)} s`,
+        );
+    }, timeoutMs);
+    const probe = shellProbe(nonce);
+    const typeCommand = (index: number) => type(bootCommandLines(commands[index]!, index, nonce));
+    /** The console once the OS is up: wait for a shell, then run each command and read its status. */
+    const onSessionLine = (line: string) => {
+      if (!session) return;
+      if (!session.ready) {
+        if (plainConsoleLine(line).trim() !== probe.marker) return;
+        session.ready = true;
+        clearInterval(session.probe);
+        typeCommand(0);
+        return;
+      }
+      const status = bootCommandStatus(line, session.index, nonce);
+      if (status === undefined) return;
+      const command = commands[session.index]!;
+      ran.push({ command, exitCode: status });
+      if (status !== 0) {
+        finish(false, `boot command ${session.index + 1} (${command}) exited ${status}`);
+        return;
+      }
+      session.index += 1;
+      if (session.index < commands.length) typeCommand(session.index);
+      else finish(true, `${session.upLine}; ${commands.length} boot command(s) succeeded`);
+    };
     const decoder = new StringDecoder("utf8");
     let pending = "";
     const onLine = (line: string) => {
@@ -91,16 +141,24 @@ async function bootOnce(
       tail.push(line);
       all.push(line);
       consoleFile.write(`${line}\n`);
+      if (session) return onSessionLine(line);
       const verdict = judgeConsoleLine(line, expect);
-      if (verdict?.kind === "up") finish(true, verdict.line);
-      else if (verdict?.kind === "failed") finish(false, `${verdict.reason}: ${verdict.line}`);
+      if (verdict?.kind === "up") {
+        if (commands.length === 0) return finish(true, verdict.line);
+        session = { upLine: verdict.line, ready: false, index: 0 };
+        type([probe.line]);
+        session.probe = setInterval(() => type(["", probe.line]), PROBE_INTERVAL_MS);
+      } else if (verdict?.kind === "failed") finish(false, `${verdict.reason}: ${verdict.line}`);
     };
     child.stdout.on("data", (chunk: Buffer) => {
       const parts = (pending + decoder.write(chunk)).split("\n");
       pending = parts.pop()!;
       for (const line of parts) onLine(line.endsWith("\r") ? line.slice(0, -1) : line);
       // A getty's "host login: " ends without a newline: the prompt waits on the same line.
-      if (pending !== "" && judgeConsoleLine(pending, expect)?.kind === "up") onLine(pending);
+      if (!session && pending !== "" && judgeConsoleLine(pending, expect)?.kind === "up") {
+        onLine(pending);
+        pending = "";
+      }
     });
     const errLines = new LineSplitter((line) => {
       stderr.push(line);
@@ -143,6 +201,11 @@ export async function bootDisk(options: {
   uefi?: boolean;
   /** Whether /dev/kvm opens; replaceable where a test stands in for a KVM the machine lacks. */
   kvmPresent?: () => Promise<boolean>;
+  /**
+   * Typed into the serial console once the marker is seen, one after another; each must exit 0. The image
+   * must give a shell there (an autologin on the serial getty, as test images have).
+   */
+  commands?: readonly string[];
 }): Promise<BootResult> {
   const { logger } = options;
   const scratch = await mkdtemp(join(tmpdir(), "disk-boot-"));
@@ -174,6 +237,7 @@ export async function bootDisk(options: {
         options.timeoutMs,
         options.consolePath,
         accel,
+        options.commands ?? [],
       );
     if (kvmVerdict?.usable === false) {
       logger.info(`KVM failed an earlier guest (${kvmVerdict.why}): booting under TCG`);

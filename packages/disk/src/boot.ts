@@ -155,3 +155,44 @@ export function kvmUnusable(stderr: readonly string[]): string | undefined {
   );
   return line?.trim();
 }
+
+/**
+ * `boot-commands` are typed into the serial console once the boot marker was seen. The console echoes what
+ * is typed, so every marker the runner waits for is printed by `printf` from two pieces: the typed line holds
+ * `__frostyard_ ready_…` (with a space), only the shell's output holds the joined word. The nonce keeps a
+ * marker from an earlier boot, or one a command prints, from being taken for this one.
+ */
+export function shellProbe(nonce: string): { line: string; marker: string } {
+  return { line: `printf '%s%s\\n' __frostyard_ ready_${nonce}`, marker: `__frostyard_ready_${nonce}` };
+}
+
+/** The lines typed for one boot command: the command itself, then its exit status as a marker line. */
+export function bootCommandLines(command: string, index: number, nonce: string): string[] {
+  return [command, `printf '%s%s=%d\\n' __frostyard_ rc_${nonce}_${index} $?`];
+}
+
+/** The exit status a console line reports for boot command `index`, if it is that command's marker. */
+export function bootCommandStatus(raw: string, index: number, nonce: string): number | undefined {
+  const match = new RegExp(`^__frostyard_rc_${nonce}_${index}=(\\d+)$`).exec(plainConsoleLine(raw).trim());
+  return match ? Number(match[1]) : undefined;
+}
+
+/** A boot command is one line typed into a shell: a newline would type two, and a NUL cannot be typed. */
+export class BootCommandError extends Error {
+  constructor(
+    readonly command: string,
+    reason: string,
+  ) {
+    super(`'${command.slice(0, 80)}' ${reason}`);
+    this.name = "BootCommandError";
+  }
+}
+
+export function checkBootCommands(commands: readonly string[]): string[] {
+  for (const command of commands) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(command))
+      throw new BootCommandError(command, "holds a control character (one command per line, typed as is)");
+  }
+  return [...commands];
+}

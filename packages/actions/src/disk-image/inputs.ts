@@ -13,7 +13,9 @@ import {
   assertPinned,
   BuilderImageError,
   compileExpect,
+  BootCommandError,
   BootExpectError,
+  checkBootCommands,
   DEFAULT_BUILDER_IMAGES,
   DiskConfigError,
   DiskTypeError,
@@ -53,6 +55,8 @@ export interface DiskImageInputs {
   bootTest: boolean;
   bootTimeoutSeconds: number;
   bootExpect: readonly RegExp[];
+  /** Typed into the booted guest's serial console, each must exit 0. */
+  bootCommands: string[];
   outputDirectory: string;
   name: string;
   upload: boolean;
@@ -167,6 +171,20 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
           )
         : undefined,
   );
+  const bootTest = getBoolean(get, "boot-test", false);
+  const bootCommands = mapped(
+    () => checkBootCommands(getList(get, "boot-commands", { comma: false })),
+    (e) =>
+      e instanceof BootCommandError
+        ? new InputError("boot-commands", e.message, "one shell command per line")
+        : undefined,
+  );
+  if (bootCommands.length > 0 && !bootTest)
+    throw new InputError(
+      "boot-commands",
+      `${bootCommands.length} command(s) given but boot-test is off: nothing boots to run them`,
+      "boot-commands together with boot-test: true",
+    );
   const artifactName = getOptionalString(get, "artifact-name") ?? "disk-image";
   if (/[\\/":<>|*?\r\n]/.test(artifactName))
     throw new InputError(
@@ -197,9 +215,10 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
     ...(installerPayloadRef ? { installerPayloadRef } : {}),
     ...(rootfs ? { rootfs } : {}),
     builderArgs: getList(get, "builder-args"),
-    bootTest: getBoolean(get, "boot-test", false),
+    bootTest,
     bootTimeoutSeconds: getInteger(get, "boot-timeout", { min: 10, max: 7200, default: 600 }),
     bootExpect,
+    bootCommands,
     outputDirectory: getOptionalString(get, "output-directory") ?? "disk-output",
     name,
     upload: getBoolean(get, "upload", true),

@@ -137,6 +137,7 @@ async function main(): Promise<void> {
             arch: inputs.arch,
             expect: inputs.bootExpect,
             timeoutMs: inputs.bootTimeoutSeconds * 1000,
+            commands: inputs.bootCommands,
             consolePath: join(outputDirectory, `${artifact.type}.console.log`),
             logger,
           }),
