@@ -190,7 +190,7 @@ describe.skipIf(skip)("mkosi Format=disk → qemu-img → QEMU boot test", () =>
       timeoutMs: 720_000,
       consolePath,
       logger,
-      // Typed into the serial console, where the test project's getty logs root in: each must exit 0.
+      // Typed into the serial console, where the test project runs a root shell: each must exit 0.
       commands: [
         "grep -q '^ID=debian' /etc/os-release",
         'test "$(id -u)" = 0 && systemctl is-active --quiet systemd-journald',

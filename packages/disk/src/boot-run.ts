@@ -203,7 +203,7 @@ export async function bootDisk(options: {
   kvmPresent?: () => Promise<boolean>;
   /**
    * Typed into the serial console once the marker is seen, one after another; each must exit 0. The image
-   * must give a shell there (an autologin on the serial getty, as test images have).
+   * must give a shell there (a root shell or an autologin on the serial getty, as test images have).
    */
   commands?: readonly string[];
 }): Promise<BootResult> {
