@@ -25,7 +25,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
-import { formatBytes, markdownTable, recordingLogger } from "@frostyard/kit";
+import { formatBytes, markdownTable, recordingLogger, type Logger } from "@frostyard/kit";
 import { parseReference, pushLayout, RegistryClient } from "@frostyard/oci";
 import {
   canonicalPath,
@@ -120,6 +120,43 @@ function fetchBytes(before: PackageResult, after: PackageResult): { bytes: numbe
 const layerBytes = (result: PackageResult) => result.layers.reduce((sum, l) => sum + l.size, 0);
 
 /**
+ * The two rebuilds both modes time against the image in layout `ours`: the same tree again (every layer
+ * hashed, none compressed), and a copy with one mid-sized package upgraded (its layer and dpkg's status layer
+ * compressed again). The copy (cp -a keeps what tar records) is removed after, so `rootfs` stays as packaged.
+ */
+async function timedRebuilds(
+  rootfs: string,
+  lists: Awaited<ReturnType<typeof readDpkgLists>>,
+  scratch: string,
+  layoutOf: (name: string) => string,
+  logger: Logger,
+) {
+  const previous = await previousFromLayout(layoutOf("ours"), "1");
+  const rebuild = (tree: string, layout: string) =>
+    timed(() =>
+      packageRootfs({
+        rootfs: tree,
+        layout: layoutOf(layout),
+        refName: "1",
+        sourceDateEpoch: EPOCH,
+        previous,
+        logger,
+      }),
+    );
+  const unchanged = await rebuild(rootfs, "ours-again");
+  const changedTree = join(scratch, "rootfs-changed");
+  await run("cp", ["-a", rootfs, changedTree]);
+  const target = [...lists.keys()].sort()[Math.floor(lists.size / 2)]!;
+  const { directoryLinks } = await scanRootfs(changedTree);
+  await upgradeInstalledPackage(changedTree, target, "99:bench-rebuild", lists.get(target)!, (p) =>
+    canonicalPath(p, directoryLinks),
+  );
+  const oneChanged = await rebuild(changedTree, "ours-changed");
+  await rm(changedTree, { recursive: true, force: true });
+  return { unchanged, oneChanged, target };
+}
+
+/**
  * `--tree PATH`: our packager against buildah on an existing tree, in one run: from scratch, with the
  * previous image and nothing changed, with one package changed (on a copy), and buildah from scratch
  * (`cp -a` into its mount, then a gzip commit). Throughput is the tree's file bytes over the time.
@@ -138,35 +175,7 @@ async function packagingAgainstBuildah(rootfs: string): Promise<void> {
       packageRootfs({ rootfs, layout: layoutOf("ours"), refName: "1", sourceDateEpoch: EPOCH, logger }),
     );
     const oursRss = process.resourceUsage().maxRSS * 1024;
-    const previous = await previousFromLayout(layoutOf("ours"), "1");
-    const unchanged = await timed(() =>
-      packageRootfs({
-        rootfs,
-        layout: layoutOf("again"),
-        refName: "1",
-        sourceDateEpoch: EPOCH,
-        previous,
-        logger,
-      }),
-    );
-    const changedTree = join(scratch, "rootfs-changed");
-    await run("cp", ["-a", rootfs, changedTree]);
-    const target = [...lists.keys()].sort()[Math.floor(lists.size / 2)]!;
-    const { directoryLinks } = await scanRootfs(changedTree);
-    await upgradeInstalledPackage(changedTree, target, "99:bench-rebuild", lists.get(target)!, (p) =>
-      canonicalPath(p, directoryLinks),
-    );
-    const oneChanged = await timed(() =>
-      packageRootfs({
-        rootfs: changedTree,
-        layout: layoutOf("changed"),
-        refName: "1",
-        sourceDateEpoch: EPOCH,
-        previous,
-        logger,
-      }),
-    );
-    await rm(changedTree, { recursive: true, force: true });
+    const { unchanged, oneChanged, target } = await timedRebuilds(rootfs, lists, scratch, layoutOf, logger);
     const peakRss = process.resourceUsage().maxRSS * 1024;
     const buildahStart = performance.now();
     const container = (await run("buildah", ["from", "scratch"], { env })).stdout.trim();
@@ -313,35 +322,7 @@ async function main(): Promise<void> {
     );
     // Rebuilds: the same tree again against the first image (every layer hashed, none compressed), and after
     // one mid-sized package changed (its layer and dpkg's status layer compressed again).
-    const previous = await previousFromLayout(layoutOf("ours"), "1");
-    const unchanged = await timed(() =>
-      packageRootfs({
-        rootfs,
-        layout: layoutOf("ours-again"),
-        refName: "1",
-        sourceDateEpoch: EPOCH,
-        previous,
-        logger,
-      }),
-    );
-    // On a copy (cp -a keeps what tar records), so the sections below start from the tree as packaged.
-    const changedTree = join(scratch, "rootfs-changed");
-    await run("cp", ["-a", rootfs, changedTree]);
-    const target = [...lists.keys()].sort()[Math.floor(lists.size / 2)]!;
-    const { directoryLinks: links } = await scanRootfs(changedTree);
-    await upgradeInstalledPackage(changedTree, target, "99:bench-rebuild", lists.get(target)!, (p) =>
-      canonicalPath(p, links),
-    );
-    const oneChanged = await timed(() =>
-      packageRootfs({
-        rootfs: changedTree,
-        layout: layoutOf("ours-changed"),
-        refName: "1",
-        sourceDateEpoch: EPOCH,
-        previous,
-        logger,
-      }),
-    );
+    const { unchanged, oneChanged, target } = await timedRebuilds(rootfs, lists, scratch, layoutOf, logger);
     const compressedAgain = (layers: { reused?: boolean }[]) => layers.filter((l) => !l.reused).length;
     const peakRss = process.resourceUsage().maxRSS * 1024;
     const buildahStart = performance.now();

@@ -179,9 +179,9 @@ describe.skipIf(skip)("mkosi Format=disk → qemu-img → QEMU boot test", () =>
     expect(built.build.context.report.timings.entries.map((e) => e.name)).toContain("qemu-img convert");
   }, 1_500_000);
 
-  test("the qcow2 boots under QEMU to the default marker (TCG when KVM is missing or cannot run the guest)", async () => {
-    expect(built, "the build test must pass first").toBeDefined();
-    const consolePath = join(scratch, "qcow2.console.log");
+  /** Boots the qcow2 the build test made, its console in `<name>.console.log`, typing `commands`. */
+  async function bootBuiltQcow2(name: string, commands: string[]) {
+    const consolePath = join(scratch, `${name}.console.log`);
     const result = await bootDisk({
       disk: join(scratch, "out", "disk.qcow2"),
       format: "qcow2",
@@ -190,13 +190,21 @@ describe.skipIf(skip)("mkosi Format=disk → qemu-img → QEMU boot test", () =>
       timeoutMs: 720_000,
       consolePath,
       logger,
-      // Typed into the serial console, where the test project runs a root shell: each must exit 0.
-      commands: [
-        "grep -q '^ID=debian' /etc/os-release",
-        'test "$(id -u)" = 0 && systemctl is-active --quiet systemd-journald',
-      ],
+      commands,
     });
-    console.log(`boot (${result.accel}): ${Math.round(result.elapsedMs / 1000)} s → ${result.detail}`);
+    console.log(
+      `boot ${name} (${result.accel}): ${Math.round(result.elapsedMs / 1000)} s → ${result.detail}`,
+    );
+    return { result, consolePath };
+  }
+
+  test("the qcow2 boots under QEMU to the default marker (TCG when KVM is missing or cannot run the guest)", async () => {
+    expect(built, "the build test must pass first").toBeDefined();
+    // Typed into the serial console, where the test project runs a root shell: each must exit 0.
+    const { result, consolePath } = await bootBuiltQcow2("qcow2", [
+      "grep -q '^ID=debian' /etc/os-release",
+      'test "$(id -u)" = 0 && systemctl is-active --quiet systemd-journald',
+    ]);
     expect(result, result.tail).toMatchObject({ ok: true });
     expect(result.detail).toMatch(/(login:|Reached target).*; 2 boot command\(s\) succeeded$/);
     expect(result.commands.map((c) => c.exitCode)).toEqual([0, 0]);
@@ -213,20 +221,11 @@ describe.skipIf(skip)("mkosi Format=disk → qemu-img → QEMU boot test", () =>
 
   test("a boot command that exits non-zero fails the boot test, naming the command and its status", async () => {
     expect(built, "the build test must pass first").toBeDefined();
-    const consolePath = join(scratch, "commands.console.log");
-    const result = await bootDisk({
-      disk: join(scratch, "out", "disk.qcow2"),
-      format: "qcow2",
-      arch: "amd64",
-      expect: DEFAULT_BOOT_EXPECT,
-      timeoutMs: 720_000,
-      consolePath,
-      logger,
-      commands: ["true", "test -e /nonexistent/frostyard", "touch /never-typed"],
-    });
-    console.log(
-      `boot with a failing command (${result.accel}): ${Math.round(result.elapsedMs / 1000)} s → ${result.detail}`,
-    );
+    const { result, consolePath } = await bootBuiltQcow2("commands", [
+      "true",
+      "test -e /nonexistent/frostyard",
+      "touch /never-typed",
+    ]);
     expect(result.ok, result.tail).toBe(false);
     expect(result.detail).toBe("boot command 2 (test -e /nonexistent/frostyard) exited 1");
     // The first ran and passed; the third was never typed.

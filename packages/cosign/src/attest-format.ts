@@ -1,10 +1,4 @@
-import {
-  OCI_IMAGE_CONFIG,
-  OCI_IMAGE_MANIFEST,
-  sha256Digest,
-  type Descriptor,
-  type ImageManifest,
-} from "@frostyard/oci";
+import { sha256Digest, type Descriptor, type ImageManifest } from "@frostyard/oci";
 import {
   BUNDLE_ANNOTATION,
   CERTIFICATE_ANNOTATION,
@@ -13,7 +7,7 @@ import {
   SIGNATURE_ANNOTATION,
 } from "./constants";
 import { DSSE_ENVELOPE_MEDIA_TYPE } from "./dsse";
-import { cosignTag, renderImageManifest, signatureConfig } from "./legacy-format";
+import { attachmentImage, cosignTag } from "./legacy-format";
 
 /** The layer annotation `cosign attest` adds: the statement's predicate type, so verifiers can filter. */
 export const PREDICATE_TYPE_ANNOTATION = "predicateType";
@@ -89,23 +83,8 @@ export function buildAttestationManifest(
       Object.entries(descriptor.annotations ?? {}).every(([k, v]) => layer.annotations?.[k] === v),
   );
   if (!duplicate) layers.push(descriptor);
-  const config = signatureConfig(layers);
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: existing ? existing.mediaType : OCI_IMAGE_MANIFEST,
-    config: {
-      mediaType: existing?.config.mediaType ?? OCI_IMAGE_CONFIG,
-      size: config.byteLength,
-      digest: sha256Digest(config),
-    },
-    layers,
-  };
-  if (existing?.annotations) manifest.annotations = existing.annotations;
-  if (existing?.subject) manifest.subject = existing.subject;
   return {
-    manifest,
-    manifestBytes: renderImageManifest(manifest),
-    config,
+    ...attachmentImage(existing, layers),
     layer: duplicate ?? descriptor,
     added: !duplicate,
   };

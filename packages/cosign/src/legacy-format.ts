@@ -178,6 +178,17 @@ export function buildSignatureManifest(
     isDuplicateSignature(layer, descriptor, newLayer.payload, options.publicKey),
   );
   if (!duplicate) layers.push(descriptor);
+  return { ...attachmentImage(existing, layers), added: !duplicate };
+}
+
+/**
+ * The image cosign stores under a `.sig` or `.att` tag with these layers: its config lists them (cosign's
+ * empty-image config), and what an existing manifest carried (media types, annotations, subject) is kept.
+ */
+export function attachmentImage(
+  existing: ImageManifest | undefined,
+  layers: Descriptor[],
+): { manifest: ImageManifest; manifestBytes: Buffer; config: Buffer } {
   const config = signatureConfig(layers);
   const manifest: ImageManifest = {
     schemaVersion: 2,
@@ -191,7 +202,7 @@ export function buildSignatureManifest(
   };
   if (existing?.annotations) manifest.annotations = existing.annotations;
   if (existing?.subject) manifest.subject = existing.subject;
-  return { manifest, manifestBytes: renderImageManifest(manifest), config, added: !duplicate };
+  return { manifest, manifestBytes: renderImageManifest(manifest), config };
 }
 
 /** One layer of a `.sig` image, with the annotations a verifier needs named. */
