@@ -171,15 +171,19 @@ test.each([
   { uses: "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8", expected: { kind: "checkout" } },
   { uses: "actions/upload-artifact@v4", expected: { kind: "upload-artifact" } },
   { uses: "actions/download-artifact@v4", expected: { kind: "download-artifact" } },
+  { uses: "actions/setup-node@a0853c24544627f65ddf259abe73b1d18a591444", expected: { kind: "setup-node" } },
 ])("usesTarget($uses)", ({ uses, expected }) => {
   expect(usesTarget(uses, "/repo", "/work", "job j step 1")).toEqual(expected);
 });
 
-test.each(["docker://alpine", "actions/cache@v4", "acme/thing@v1"])("usesTarget refuses %s", (uses) => {
-  expect(() => usesTarget(uses, "/repo", "/work", "job j step 1")).toThrow(
-    `job j step 1: uses: ${uses} is not supported by the local runner`,
-  );
-});
+test.each(["docker://alpine", "actions/cache@v4", "acme/thing@v1", "actions/setup-nodejs@v1"])(
+  "usesTarget refuses %s",
+  (uses) => {
+    expect(() => usesTarget(uses, "/repo", "/work", "job j step 1")).toThrow(
+      `job j step 1: uses: ${uses} is not supported by the local runner`,
+    );
+  },
+);
 
 test.each([
   { pattern: "frostyard-*", name: "frostyard-digest-a", match: true },

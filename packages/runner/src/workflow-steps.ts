@@ -6,6 +6,7 @@ import { parseKeyValueFile, parsePathFile } from "./file-commands";
 import { freshFileCommandFiles, readIfPresent } from "./step-files";
 import { loadAction, runAction } from "./run-action";
 import { downloadArtifact, uploadArtifact } from "./workflow-artifacts";
+import { setupNode } from "./workflow-setup-node";
 import { WorkflowError } from "./workflow-errors";
 import { StepOutputProcessor, type Annotation } from "./workflow-commands";
 
@@ -119,17 +120,19 @@ function withInputs(raw: Record<string, unknown>, contexts: Record<string, unkno
   );
 }
 
-const MODELLED = "$/… and ./… actions, actions/checkout, actions/upload-artifact, actions/download-artifact";
+const MODELLED =
+  "$/… and ./… actions, actions/checkout, actions/setup-node, actions/upload-artifact, actions/download-artifact";
+const REMOTE = ["checkout", "setup-node", "upload-artifact", "download-artifact"] as const;
 
 /** Which action a `uses:` names, as the local runner can run it. */
-export type UsesTarget =
-  { kind: "local"; dir: string } | { kind: "checkout" | "upload-artifact" | "download-artifact" };
+export type UsesTarget = { kind: "local"; dir: string } | { kind: (typeof REMOTE)[number] };
 
 export function usesTarget(uses: string, workflowRoot: string, workspace: string, where: string): UsesTarget {
   if (uses.startsWith("$/")) return { kind: "local", dir: resolve(workflowRoot, uses.slice(2)) };
   if (uses.startsWith("./")) return { kind: "local", dir: resolve(workspace, uses) };
-  const remote = /^actions\/(checkout|upload-artifact|download-artifact)@\S+$/.exec(uses);
-  if (remote) return { kind: remote[1] as "checkout" | "upload-artifact" | "download-artifact" };
+  const remote = /^actions\/([a-z-]+)@\S+$/.exec(uses)?.[1];
+  const kind = REMOTE.find((name) => name === remote);
+  if (kind) return { kind };
   throw new WorkflowError(where, `uses: ${uses} is not supported by the local runner (it runs ${MODELLED})`);
 }
 
@@ -157,6 +160,11 @@ export async function runUsesStep(step: StepContext, raw: Record<string, unknown
     }
     step.log(`actions/checkout (modelled): the workspace ${step.workspace} is the checkout`);
     return empty();
+  }
+  if (target.kind === "setup-node") {
+    const { addedPath, message } = await setupNode(inputs, step.workspace, step.where);
+    step.log(message);
+    return { ...empty(), addedPath };
   }
   if (target.kind !== "local") {
     const processor = new StepOutputProcessor("main", { masks: step.masks, showDebug: step.debug });
