@@ -9,3 +9,6 @@ export * from "./convert";
 export * from "./builder-run";
 export * from "./boot-run";
 export * from "./mkosi-engine";
+export * from "./artifact-plan";
+export * from "./artifact-split";
+export * from "./artifact-upload";
