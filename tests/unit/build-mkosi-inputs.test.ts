@@ -30,6 +30,19 @@ describe("build-mkosi inputs", () => {
     });
     expect(inputs.imageVersion).toBeUndefined();
     expect(inputs.image).toBeUndefined();
+    expect(inputs.architecture).toBeUndefined();
+  });
+
+  test.each([
+    ["x86-64", "x86-64"],
+    ["amd64", "x86-64"],
+    ["arm64", "arm64"],
+    ["386", "x86"],
+    ["ppc64le", "ppc64-le"],
+    ["loong64", "loongarch64"],
+    ["arm", "arm"],
+  ])("architecture %s reaches mkosi as --architecture=%s", (value, mkosi) => {
+    expect(parseInputs(inputsFrom({ architecture: value })).architecture).toBe(mkosi);
   });
 
   test("everything set", () => {
@@ -105,6 +118,12 @@ describe("build-mkosi inputs", () => {
     ["epoch", { "source-date-epoch": "yesterday" }, /input 'source-date-epoch': got 'yesterday'/],
     ["mkosi branch", { "mkosi-ref": "main" }, /input 'mkosi-ref': 'main' is not a full commit id/],
     ["verb in args", { args: "--debug build" }, /input 'args': 'build' is an mkosi verb/],
+    [
+      "a platform for an architecture",
+      { architecture: "linux/arm64" },
+      /input 'architecture': 'linux\/arm64' is not an architecture mkosi knows; expected empty .*, or one of x86-64, arm64, .*, amd64, 386, ppc64le, loong64, mips64le/,
+    ],
+    ["an unknown architecture", { architecture: "aarch64" }, /input 'architecture': 'aarch64' is not/],
     ["unclosed quote", { args: `--foo="bar` }, /input 'args': has an unclosed " quote/],
     [
       "cache-refresh",

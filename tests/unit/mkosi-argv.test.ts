@@ -38,6 +38,11 @@ describe("mkosi argv", () => {
       ["--directory", "/src/os", "--image-version=1.0", "--environment=TOKEN", "--environment=MODE"],
     ],
     [
+      "an architecture after the version",
+      { architecture: "arm64", profiles: ["snow"] },
+      ["--directory", "/src/os", "--profile=snow", "--image-version=1.0", "--architecture=arm64"],
+    ],
+    [
       "directories and extra args last",
       {
         cacheDirectory: "/mnt/c",

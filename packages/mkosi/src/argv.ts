@@ -6,6 +6,8 @@ export interface MkosiOptions {
   directory: string;
   profiles: readonly string[];
   imageVersion: string;
+  /** mkosi's name (`x86-64`, `arm64`) of the architecture to build for; undefined leaves the project's (or the machine's). */
+  architecture?: string;
   /** Names only: mkosi reads each value from its environment (`--environment=NAME`). */
   environmentNames: readonly string[];
   cacheDirectory?: string;
@@ -87,6 +89,7 @@ function commonArgs(options: MkosiOptions): string[] {
   const argv = ["--directory", options.directory];
   for (const profile of options.profiles) argv.push(`--profile=${profile}`);
   argv.push(`--image-version=${options.imageVersion}`);
+  if (options.architecture) argv.push(`--architecture=${options.architecture}`);
   for (const name of options.environmentNames) argv.push(`--environment=${name}`);
   if (options.cacheDirectory) argv.push(`--cache-directory=${options.cacheDirectory}`);
   if (options.workspaceDirectory) argv.push(`--workspace-directory=${options.workspaceDirectory}`);

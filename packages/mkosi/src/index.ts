@@ -1,3 +1,4 @@
+export * from "./architecture";
 export * from "./argv";
 export * from "./build-cache";
 export * from "./cache-archive";

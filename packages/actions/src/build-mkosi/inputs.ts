@@ -9,9 +9,11 @@ import {
   type InputGetter,
 } from "@frostyard/kit";
 import {
+  ARCHITECTURE_NAMES,
   buildVariables,
   CACHE_REFRESHES,
   DEFAULT_MKOSI_REF,
+  mkosiArchitecture,
   resolveMkosiSource,
   SUDO_MODES,
   validateExtraArgs,
@@ -101,6 +103,19 @@ function parsePreviousImage(raw: string | undefined): PreviousImageChoice {
   return { kind: "reference", ref };
 }
 
+/** mkosi's name for the `architecture` input (an OCI name such as a matrix's `amd64` is accepted too). */
+function parseArchitecture(raw: string | undefined): { architecture?: string } {
+  if (raw === undefined) return {};
+  const architecture = mkosiArchitecture(raw);
+  if (architecture === undefined)
+    throw new InputError(
+      "architecture",
+      `'${raw.slice(0, 40)}' is not an architecture mkosi knows`,
+      `empty (the project's Architecture=, else the runner's), or one of ${ARCHITECTURE_NAMES.join(", ")}`,
+    );
+  return { architecture };
+}
+
 function optionalVersionTag(raw: string | undefined): { versionTag?: string } {
   return raw === undefined ? {} : { versionTag: validateImageVersion(raw, "version-tag") };
 }
@@ -164,6 +179,7 @@ export function parseInputs(get: InputGetter): BuildMkosiInputs {
     directory: getOptionalString(get, "directory") ?? ".",
     profiles: validateProfiles(getList(get, "profiles")),
     ...(imageVersion !== undefined ? { imageVersion: validateImageVersion(imageVersion) } : {}),
+    ...parseArchitecture(getOptionalString(get, "architecture")),
     variables: buildVariables(getKeyValues(get, "environment"), getKeyValues(get, "secret-environment")),
     args: validateExtraArgs(splitArgs(get("args"))),
     sudo: getEnum(get, "sudo", SUDO_MODES, "auto"),

@@ -18,6 +18,8 @@ export interface MkosiBuildOptions {
   profiles: string[];
   /** Undefined: UTC %Y%m%d%H%M%S now. */
   imageVersion?: string;
+  /** mkosi's architecture name to build for (`--architecture`); undefined: the project's, else the machine's. */
+  architecture?: string;
   variables: BuildVariable[];
   args: string[];
   sudo: SudoMode;

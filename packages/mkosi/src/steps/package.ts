@@ -7,6 +7,7 @@ import {
   type PackageResult,
   type PreviousLayers,
 } from "@frostyard/rootfs-oci";
+import { ociArchitectureOf } from "../architecture";
 import { isDirectoryFormat } from "../mkosi-summary";
 import { manifestLayers, nameMkosiLayout } from "../oci-output";
 import { assertNoInputsIgnoredByOciFormat, standardImageMetadata } from "../packaging-rules";
@@ -186,6 +187,7 @@ function packageRequest(
     repository: env.GITHUB_REPOSITORY,
     gitRemote: env.GITHUB_REPOSITORY ? undefined : git(directory, env, "remote", "get-url", "origin"),
   });
+  const architecture = ociArchitectureOf(main.architecture);
   return {
     rootfs: main.outputPath,
     layout: options.ociLayout ? resolve(options.ociLayout) : `${main.outputPath}.oci`,
@@ -196,6 +198,8 @@ function packageRequest(
     compression: options.compression,
     sourceDateEpoch: epoch,
     bootable: options.bootable,
+    // What mkosi built for, not what this machine is: a tree for another architecture may have no dpkg to ask.
+    ...(architecture ? { architecture } : {}),
   };
 }
 

@@ -35,6 +35,7 @@ export async function summaryStep(context: BuildContext, prepared: PreparedBuild
     directory,
     profiles: options.profiles,
     imageVersion: context.imageVersion,
+    ...(options.architecture ? { architecture: options.architecture } : {}),
     environmentNames: options.variables.map((v) => v.name),
     cacheDirectory,
     workspaceDirectory: join(workRoot, "workspace"),
