@@ -42,7 +42,16 @@ describe("disk-image inputs", () => {
       name: "disk",
       upload: true,
       artifactName: "disk-image",
+      artifactPartSize: 2000 * 1024 * 1024,
     });
+  });
+
+  test.each([
+    ["0", 0],
+    ["64K", 65536],
+    ["1G", 1024 ** 3],
+  ])("artifact-part-size %s is %d bytes", (raw, bytes) => {
+    expect(parse({ image: SRC, "artifact-part-size": raw }).artifactPartSize).toBe(bytes);
   });
 
   test.each([

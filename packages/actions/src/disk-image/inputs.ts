@@ -15,6 +15,9 @@ import {
   compileExpect,
   BootCommandError,
   BootExpectError,
+  ByteSizeError,
+  DEFAULT_ARTIFACT_PART_SIZE,
+  parseByteSize,
   checkBootCommands,
   DEFAULT_BUILDER_IMAGES,
   DiskConfigError,
@@ -61,6 +64,8 @@ export interface DiskImageInputs {
   name: string;
   upload: boolean;
   artifactName: string;
+  /** Bytes per artifact; larger files split into parts (0: one artifact of whole files). */
+  artifactPartSize: number;
 }
 
 function mapped<T>(fn: () => T, map: (error: unknown) => InputError | undefined): T {
@@ -83,6 +88,21 @@ function readConfig(raw: string): string {
       "inline TOML/JSON or a path to a .toml or .json file",
     );
   }
+}
+
+function parsePartSize(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_ARTIFACT_PART_SIZE;
+  return mapped(
+    () => parseByteSize(raw),
+    (e) =>
+      e instanceof ByteSizeError
+        ? new InputError(
+            "artifact-part-size",
+            e.message,
+            "bytes or a size such as 500M or 2G; 0 never splits",
+          )
+        : undefined,
+  );
 }
 
 export function parseInputs(get: InputGetter): DiskImageInputs {
@@ -223,5 +243,6 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
     name,
     upload: getBoolean(get, "upload", true),
     artifactName,
+    artifactPartSize: parsePartSize(getOptionalString(get, "artifact-part-size")),
   };
 }

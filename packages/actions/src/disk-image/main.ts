@@ -6,11 +6,13 @@ import {
   bootDisk,
   buildWithContainer,
   convertRawDisk,
+  describeUpload,
   QEMU_FORMAT,
   rootfulPodman,
   SourceDiskError,
   writeSha256Sums,
   type DiskArtifact,
+  type UploadReport,
 } from "@frostyard/disk";
 import { InputError, markdownTable, formatBytes, formatDuration, heading, codeBlock } from "@frostyard/kit";
 import { formatReference, parseReference, withDigest } from "@frostyard/oci";
@@ -20,6 +22,7 @@ import { uploadSet } from "../build-sysext/upload";
 import { saveCacheInPost } from "../build-mkosi/cache-post";
 import { parseInputs, type DiskImageInputs } from "./inputs";
 import { buildDiskWithMkosi, mkosiSecretValues } from "./mkosi";
+import { uploadDisks } from "./upload";
 
 interface Built extends DiskArtifact {
   boot?: { ok: boolean; accel: string; elapsedMs: number; detail: string };
@@ -57,7 +60,7 @@ async function verifiedSource(inputs: DiskImageInputs): Promise<string> {
   return formatReference(pinned);
 }
 
-function summary(inputs: DiskImageInputs, built: Built[], failure?: string): string {
+function summary(inputs: DiskImageInputs, built: Built[], failure?: string, upload?: UploadReport): string {
   const rows = built.map((b) => [
     b.type,
     b.path,
@@ -71,6 +74,7 @@ function summary(inputs: DiskImageInputs, built: Built[], failure?: string): str
     heading(`disk-image: ${inputs.builder}`),
     failure ? `**Failed:** ${failure}\n` : "",
     markdownTable(["type", "path", "size", "sha256", "boot"], rows),
+    ...(upload ? describeUpload(upload).map((line) => `\n${line}`) : []),
   ].join("\n");
 }
 
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
   await mkdir(outputDirectory, { recursive: true });
   const built: Built[] = [];
   let failure: string | undefined;
+  let uploaded: UploadReport | undefined;
   try {
     let artifacts: DiskArtifact[];
     if (inputs.builder === "qemu-img") {
@@ -165,7 +170,10 @@ async function main(): Promise<void> {
     }
     const sums = await writeSha256Sums(outputDirectory, built);
     setOutput("sha256sums", sums);
-    if (inputs.upload) await uploadSet(outputDirectory, inputs.artifactName, logger);
+    if (inputs.upload) {
+      const result = await uploadDisks(outputDirectory, inputs.artifactName, inputs.artifactPartSize, logger);
+      if (!("skipped" in result)) uploaded = result;
+    }
   } catch (error) {
     failure ??= error instanceof Error ? error.message : String(error);
     throw error;
@@ -184,7 +192,7 @@ async function main(): Promise<void> {
       ),
     );
     for (const b of built) setOutput(`${b.type}-path`, b.path);
-    await writeSummary(summary(inputs, built, failure));
+    await writeSummary(summary(inputs, built, failure, uploaded));
   }
 }
 
