@@ -1,0 +1,49 @@
+import { resolve } from "node:path";
+import { InputError, maskSecrets } from "@frostyard/kit";
+import { readIndex } from "@frostyard/oci";
+import { publishImage, registryClientFor, VersionTagTakenError } from "@frostyard/publish";
+import { coreLogger, inputGetter, run, setJsonOutput, setOutput, writeSummary } from "..";
+import { parseInputs } from "./inputs";
+import { chooseManifest, unreadableLayout } from "./layout-manifest";
+import { summaryMarkdown } from "./report";
+
+function asInput(error: unknown): unknown {
+  if (error instanceof VersionTagTakenError)
+    return new InputError(
+      "version",
+      error.message,
+      "a new version, or overwrite-version: true to move it on purpose",
+    );
+  return error;
+}
+
+async function main(): Promise<void> {
+  const logger = coreLogger;
+  maskSecrets(logger, [inputGetter("registry-password")]);
+  const inputs = parseInputs(inputGetter);
+  // As every action's paths: relative to the workspace.
+  const layout = resolve(process.env.GITHUB_WORKSPACE || process.cwd(), inputs.ociLayout);
+  const index = await readIndex(layout).catch((error: unknown) => {
+    throw unreadableLayout(inputs.ociLayout, error);
+  });
+  const chosen = chooseManifest(index, inputs.ociLayout, inputs.refName);
+  const published = await publishImage({
+    client: registryClientFor(inputs, logger, inputs.image.registry),
+    layout,
+    digest: chosen.digest,
+    target: inputs.image,
+    version: inputs.version,
+    refName: chosen.refName,
+    tags: inputs.tags,
+    overwriteVersion: inputs.overwriteVersion,
+    logger,
+  }).catch((error: unknown) => {
+    throw asInput(error);
+  });
+  setOutput("digest", published.digest);
+  setOutput("image", published.image);
+  setJsonOutput("tags", published.tags);
+  await writeSummary(summaryMarkdown(published, inputs.ociLayout, chosen.refName));
+}
+
+await run(main);
