@@ -4,3 +4,4 @@ export * from "./publish-image";
 export * from "./version-tag";
 export * from "./previous-image";
 export * from "./publish-index";
+export * from "./push-artifact";
