@@ -16,21 +16,19 @@
  * `--tree PATH` packages an existing rootfs instead (e.g. the large mkosi project's output, for
  * docs/benchmarks/build-mkosi-large.md): section 1 only (gzip, unchanged, one package changed on a copy,
  * against buildah), with MiB/s and peak RSS on each side, printed and never written to image.md. The tree
- * itself is only read.
+ * itself is only read. That part lives in bench-packaging.ts: bench:mkosi --project large runs it too.
  */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
-import { formatBytes, markdownTable, recordingLogger, type Logger } from "@frostyard/kit";
+import { formatBytes, markdownTable, recordingLogger } from "@frostyard/kit";
 import { parseReference, pushLayout, RegistryClient } from "@frostyard/oci";
 import {
   canonicalPath,
   packageRootfs,
-  previousFromLayout,
   readDpkgLists,
   scanRootfs,
   type PackageResult,
@@ -42,9 +40,17 @@ import {
   syntheticPackages,
   upgradeInstalledPackage,
 } from "../tests/helpers/rootfs-fixtures";
+import {
+  EPOCH,
+  packagingAgainstBuildah,
+  ratio,
+  seconds,
+  timed,
+  timedRebuilds,
+  treeBytes,
+} from "./bench-packaging";
 
 const run = promisify(execFile);
-const EPOCH = 1_700_000_000;
 
 interface Options {
   synthetic: boolean;
@@ -66,32 +72,6 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-/** Runs a command under /usr/bin/time for its peak RSS (bytes), when that is installed. */
-async function withPeakRss(
-  command: string,
-  args: string[],
-  options: { env: NodeJS.ProcessEnv },
-): Promise<{ stdout: string; peakRss?: number }> {
-  const gnuTime = "/usr/bin/time";
-  if (!existsSync(gnuTime)) return { stdout: (await run(command, args, options)).stdout };
-  const report = join(tmpdir(), `frostyard-bench-rss-${process.pid}-${Date.now()}`);
-  try {
-    const { stdout } = await run(gnuTime, ["-f", "%M", "-o", report, command, ...args], options);
-    const kib = Number((await readFile(report, "utf8")).trim().split("\n").pop());
-    return { stdout, ...(Number.isFinite(kib) ? { peakRss: kib * 1024 } : {}) };
-  } finally {
-    await rm(report, { force: true });
-  }
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = performance.now();
-  const value = await fn();
-  return { value, ms: performance.now() - start };
-}
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const percent = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)} %`;
 
 /** The toolbox's cached trixie tree (docs/toolbox.md), newest first. */
@@ -105,11 +85,6 @@ async function toolboxTarball(): Promise<string | undefined> {
   return found[0] ? join(cache, found[0]) : undefined;
 }
 
-async function treeBytes(root: string): Promise<number> {
-  const { entries } = await scanRootfs(root);
-  return entries.reduce((sum, e) => sum + e.size, 0);
-}
-
 /** Compressed bytes of the new image's layers that the old one does not have. */
 function fetchBytes(before: PackageResult, after: PackageResult): { bytes: number; layers: number } {
   const have = new Set(before.layers.map((l) => l.digest));
@@ -119,145 +94,15 @@ function fetchBytes(before: PackageResult, after: PackageResult): { bytes: numbe
 
 const layerBytes = (result: PackageResult) => result.layers.reduce((sum, l) => sum + l.size, 0);
 
-/**
- * The two rebuilds both modes time against the image in layout `ours`: the same tree again (every layer
- * hashed, none compressed), and a copy with one mid-sized package upgraded (its layer and dpkg's status layer
- * compressed again). The copy (cp -a keeps what tar records) is removed after, so `rootfs` stays as packaged.
- */
-async function timedRebuilds(
-  rootfs: string,
-  lists: Awaited<ReturnType<typeof readDpkgLists>>,
-  scratch: string,
-  layoutOf: (name: string) => string,
-  logger: Logger,
-) {
-  const previous = await previousFromLayout(layoutOf("ours"), "1");
-  const rebuild = (tree: string, layout: string) =>
-    timed(() =>
-      packageRootfs({
-        rootfs: tree,
-        layout: layoutOf(layout),
-        refName: "1",
-        sourceDateEpoch: EPOCH,
-        previous,
-        logger,
-      }),
-    );
-  const unchanged = await rebuild(rootfs, "ours-again");
-  const changedTree = join(scratch, "rootfs-changed");
-  await run("cp", ["-a", rootfs, changedTree]);
-  const target = [...lists.keys()].sort()[Math.floor(lists.size / 2)]!;
-  const { directoryLinks } = await scanRootfs(changedTree);
-  await upgradeInstalledPackage(changedTree, target, "99:bench-rebuild", lists.get(target)!, (p) =>
-    canonicalPath(p, directoryLinks),
-  );
-  const oneChanged = await rebuild(changedTree, "ours-changed");
-  await rm(changedTree, { recursive: true, force: true });
-  return { unchanged, oneChanged, target };
-}
-
-/**
- * `--tree PATH`: our packager against buildah on an existing tree, in one run: from scratch, with the
- * previous image and nothing changed, with one package changed (on a copy), and buildah from scratch
- * (`cp -a` into its mount, then a gzip commit). Throughput is the tree's file bytes over the time.
- */
-async function packagingAgainstBuildah(rootfs: string): Promise<void> {
-  const scratch = await mkdtemp(join(tmpdir(), "frostyard-bench-image-tree-"));
-  const containers = await containersConfig();
-  const env = { ...process.env, ...containers.env };
-  const logger = recordingLogger();
-  try {
-    const lists = await readDpkgLists(rootfs);
-    const rawBytes = await treeBytes(rootfs);
-    console.log(`tree: ${rootfs}, ${lists.size} packages, ${formatBytes(rawBytes)}`);
-    const layoutOf = (name: string) => join(scratch, name);
-    const ours = await timed(() =>
-      packageRootfs({ rootfs, layout: layoutOf("ours"), refName: "1", sourceDateEpoch: EPOCH, logger }),
-    );
-    const oursRss = process.resourceUsage().maxRSS * 1024;
-    const { unchanged, oneChanged, target } = await timedRebuilds(rootfs, lists, scratch, layoutOf, logger);
-    const peakRss = process.resourceUsage().maxRSS * 1024;
-    const buildahStart = performance.now();
-    const container = (await run("buildah", ["from", "scratch"], { env })).stdout.trim();
-    const mountpoint = (await run("buildah", ["mount", container], { env })).stdout.trim();
-    await run("cp", ["-a", `${rootfs}/.`, `${mountpoint}/`]);
-    const copied = performance.now();
-    const commit = await withPeakRss(
-      "buildah",
-      ["commit", "--quiet", "--disable-compression=false", container, `oci:${layoutOf("buildah")}:1`],
-      { env },
-    );
-    const committed = performance.now();
-    await run("buildah", ["rm", container], { env });
-    const buildahSize = Number(
-      (await run("du", ["-sb", join(layoutOf("buildah"), "blobs")])).stdout.split("\t")[0],
-    );
-    const baseline = committed - buildahStart;
-    const mibPerSecond = (ms: number) => `${(rawBytes / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s`;
-    const compressedAgain = (layers: { reused?: boolean }[]) => layers.filter((l) => !l.reused).length;
-    const table = markdownTable(
-      ["what", "time", "throughput", "vs buildah", "layers", "image size", "peak RSS"],
-      (
-        [
-          [
-            "packageRootfs, 64 layers max, gzip, from scratch",
-            ours.ms,
-            ours.value.layers.length,
-            ours.value.size,
-            formatBytes(oursRss),
-          ],
-          [
-            `packageRootfs again, unchanged, previous image given (${compressedAgain(unchanged.value.layers)} compressed)`,
-            unchanged.ms,
-            unchanged.value.layers.length,
-            unchanged.value.size,
-            "",
-          ],
-          [
-            `packageRootfs again, ${target} changed, previous image given (${compressedAgain(oneChanged.value.layers)} compressed)`,
-            oneChanged.ms,
-            oneChanged.value.layers.length,
-            oneChanged.value.size,
-            `${formatBytes(peakRss)} (all three)`,
-          ],
-          ["buildah from scratch + mount + `cp -a`", copied - buildahStart, 0, 0, ""],
-          [
-            "`buildah commit --disable-compression=false` (gzip)",
-            committed - copied,
-            1,
-            buildahSize,
-            commit.peakRss ? formatBytes(commit.peakRss) : "?",
-          ],
-          ["buildah, the two together (the baseline)", baseline, 1, buildahSize, ""],
-        ] as [string, number, number, number, string][]
-      ).map(([what, ms, layers, size, rss]) => [
-        what,
-        seconds(ms),
-        mibPerSecond(ms),
-        ratio(ms, baseline),
-        layers ? String(layers) : "",
-        size ? formatBytes(size) : "",
-        rss,
-      ]),
-    );
-    console.log(`\n${table}\n`);
-    console.log(
-      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}, ${new Date().toISOString()}; load ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(" ")}`,
-    );
-  } finally {
-    await run("buildah", ["rm", "--all"], { env }).catch(() => {});
-    await containers.cleanup();
-    await rm(scratch, { recursive: true, force: true });
-  }
-}
-
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0)
     throw new Error("bench:image needs root (buildah mounts, the rootfs keeps owners)");
-  if (options.tree) return packagingAgainstBuildah(options.tree);
+  if (options.tree) {
+    const measured = await packagingAgainstBuildah(options.tree);
+    console.log(`\n${measured.table}\n\nMachine: ${measured.machine}`);
+    return;
+  }
   const scratch = await mkdtemp(join(tmpdir(), "frostyard-bench-image-"));
   const containers = await containersConfig();
   const registries: TestRegistry[] = [];
