@@ -34,6 +34,7 @@ import { parseReference } from "@frostyard/oci";
 import { readFileSync } from "node:fs";
 import type { SharedBuildOptions } from "../build-sysext/inputs";
 import { parseMkosiInputs } from "./mkosi";
+import { parsePushInputs, type DiskPushInputs } from "./push";
 
 /** The engines this entry runs. */
 export const ENTRY_BUILDERS = ["image-builder", "bootc-image-builder", "mkosi", "qemu-img"] as const;
@@ -66,6 +67,8 @@ export interface DiskImageInputs {
   artifactName: string;
   /** Bytes per artifact; larger files split into parts (0: one artifact of whole files). */
   artifactPartSize: number;
+  /** Where the disks go as one OCI artifact, after every boot test passed; undefined: not pushed. */
+  push?: DiskPushInputs;
 }
 
 function mapped<T>(fn: () => T, map: (error: unknown) => InputError | undefined): T {
@@ -104,6 +107,8 @@ function parsePartSize(raw: string | undefined): number {
         : undefined,
   );
 }
+
+const withPush = (push: DiskPushInputs | undefined) => (push ? { push } : {});
 
 export function parseInputs(get: InputGetter): DiskImageInputs {
   const builder = getEnum(get, "builder", ENTRY_BUILDERS, "image-builder");
@@ -244,5 +249,6 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
     upload: getBoolean(get, "upload", true),
     artifactName,
     artifactPartSize: parsePartSize(getOptionalString(get, "artifact-part-size")),
+    ...withPush(parsePushInputs(get)),
   };
 }

@@ -23,6 +23,8 @@ import { saveCacheInPost } from "../build-mkosi/cache-post";
 import { parseInputs, type DiskImageInputs } from "./inputs";
 import { buildDiskWithMkosi, mkosiSecretValues } from "./mkosi";
 import { uploadDisks } from "./upload";
+import { pushDisks, pushSummary } from "./push";
+import type { PushedArtifact } from "@frostyard/publish";
 
 interface Built extends DiskArtifact {
   boot?: { ok: boolean; accel: string; elapsedMs: number; detail: string };
@@ -82,11 +84,14 @@ async function main(): Promise<void> {
   const logger = coreLogger;
   const inputs = parseInputs(inputGetter);
   for (const secret of mkosiSecretValues(inputs.mkosi)) logger.setSecret(secret);
+  if (inputs.push?.login.registryPassword) logger.setSecret(inputs.push.login.registryPassword);
   const outputDirectory = resolve(inputs.outputDirectory);
   await mkdir(outputDirectory, { recursive: true });
   const built: Built[] = [];
   let failure: string | undefined;
   let uploaded: UploadReport | undefined;
+  let pushed: PushedArtifact | undefined;
+  let source: string | undefined;
   try {
     let artifacts: DiskArtifact[];
     if (inputs.builder === "qemu-img") {
@@ -113,6 +118,7 @@ async function main(): Promise<void> {
       }));
     } else {
       const sourceRef = await verifiedSource(inputs);
+      source = sourceRef;
       const uid = process.getuid?.() ?? 0;
       artifacts = await buildWithContainer({
         builder: inputs.builder,
@@ -174,6 +180,21 @@ async function main(): Promise<void> {
       const result = await uploadDisks(outputDirectory, inputs.artifactName, inputs.artifactPartSize, logger);
       if (!("skipped" in result)) uploaded = result;
     }
+    // Here only when every boot test passed (a failed one threw above): nothing unverified is published.
+    if (inputs.push) {
+      pushed = await pushDisks({
+        push: inputs.push,
+        built,
+        sums,
+        annotations: {
+          "org.opencontainers.image.version": inputs.push.tag,
+          ...(source ? { "org.opencontainers.image.base.name": source } : {}),
+        },
+        logger,
+      });
+      setOutput("digest", pushed.digest);
+      setOutput("image", pushed.image);
+    }
   } catch (error) {
     failure ??= error instanceof Error ? error.message : String(error);
     throw error;
@@ -188,11 +209,15 @@ async function main(): Promise<void> {
           sha256: b.sha256,
           size: b.size,
           boot: b.boot ?? null,
+          digest: pushed?.digest ?? null,
+          image: pushed?.image ?? null,
         })),
       ),
     );
     for (const b of built) setOutput(`${b.type}-path`, b.path);
-    await writeSummary(summary(inputs, built, failure, uploaded));
+    await writeSummary(
+      summary(inputs, built, failure, uploaded) + (pushed ? `\n\n${pushSummary(pushed)}` : ""),
+    );
   }
 }
 

@@ -1,0 +1,136 @@
+import { basename } from "node:path";
+import type { DiskArtifact } from "@frostyard/disk";
+import { getBoolean, getOptionalString, InputError, type InputGetter, type Logger } from "@frostyard/kit";
+import { defaultImageVersion, validateImageVersion } from "@frostyard/mkosi";
+import { parseReference, RegistryAuthError, RegistryDeniedError, type ImageReference } from "@frostyard/oci";
+import {
+  DISK_ARTIFACT_TYPE,
+  pushArtifact,
+  registryClientFor,
+  VersionTagTakenError,
+  type PushedArtifact,
+} from "@frostyard/publish";
+import { parseRegistryLogin, type RegistryLogin } from "../registry-login";
+
+/** Where disk-image pushes its disks as one OCI artifact; undefined when push-image is empty. */
+export interface DiskPushInputs {
+  /** The repository (no tag: push-tag is the tag). */
+  repository: ImageReference;
+  /** The immutable tag. */
+  tag: string;
+  overwrite: boolean;
+  login: RegistryLogin;
+}
+
+const REPOSITORY_ACCEPTED = "a repository such as ghcr.io/acme/os-disks (no tag: push-tag is the tag)";
+
+/**
+ * push-image, push-tag, push-overwrite and the registry login. push-tag defaults to image-version (builder
+ * mkosi's version input) and else to the UTC time, as build-mkosi's version does; it is immutable.
+ */
+export function parsePushInputs(get: InputGetter, now = new Date()): DiskPushInputs | undefined {
+  const raw = getOptionalString(get, "push-image");
+  const login = parseRegistryLogin(get, { registryImplied: true });
+  if (raw === undefined) {
+    // push-overwrite is left to its boolean parse: its default "false" is always set.
+    for (const name of ["push-tag", "registry-username"]) {
+      if (getOptionalString(get, name) !== undefined)
+        throw new InputError(
+          name,
+          "is set but push-image is empty: nothing is pushed",
+          `${name} with push-image`,
+        );
+    }
+    if (getBoolean(get, "push-overwrite", false))
+      throw new InputError(
+        "push-overwrite",
+        "is true but push-image is empty: nothing is pushed",
+        "push-overwrite with push-image",
+      );
+    return undefined;
+  }
+  let repository: ImageReference;
+  try {
+    repository = parseReference(raw);
+  } catch (error) {
+    throw new InputError("push-image", (error as Error).message, REPOSITORY_ACCEPTED);
+  }
+  if (repository.tag !== undefined || repository.digest !== undefined)
+    throw new InputError("push-image", `'${raw}' names a tag or digest`, REPOSITORY_ACCEPTED);
+  const given = getOptionalString(get, "push-tag");
+  const tag = given
+    ? validateImageVersion(given, "push-tag")
+    : validateImageVersion(
+        getOptionalString(get, "image-version") ?? defaultImageVersion(now),
+        "image-version",
+      );
+  return { repository, tag, overwrite: getBoolean(get, "push-overwrite", false), login };
+}
+
+/** The files of one run: every disk (its sha256 already known from the build) and SHA256SUMS, in that order. */
+export function artifactFiles(built: readonly Pick<DiskArtifact, "path" | "sha256">[], sums: string) {
+  return [
+    ...built.map((disk) => ({ path: disk.path, title: basename(disk.path), sha256: disk.sha256 })),
+    { path: sums, title: basename(sums), mediaType: "text/plain" },
+  ];
+}
+
+/**
+ * Pushes the disks and SHA256SUMS as one OCI artifact. Called only once every boot test passed: a disk is
+ * never published unverified. The publish path's errors about values the user set become their inputs'.
+ */
+export async function pushDisks(options: {
+  push: DiskPushInputs;
+  built: readonly DiskArtifact[];
+  sums: string;
+  annotations: Record<string, string>;
+  logger: Logger;
+}): Promise<PushedArtifact> {
+  const { push, logger } = options;
+  const client = registryClientFor(push.login, logger, push.repository.registry);
+  try {
+    return await logger.group(
+      `push ${push.repository.registry}/${push.repository.repository}:${push.tag}`,
+      () =>
+        pushArtifact({
+          client,
+          target: push.repository,
+          tag: push.tag,
+          files: artifactFiles(options.built, options.sums),
+          artifactType: DISK_ARTIFACT_TYPE,
+          annotations: options.annotations,
+          overwrite: push.overwrite,
+          logger,
+        }),
+    );
+  } catch (error) {
+    throw pushInputError(error, push);
+  }
+}
+
+/** A refused tag or login as the input the user set; anything else unchanged. */
+export function pushInputError(error: unknown, push: Pick<DiskPushInputs, "login">): unknown {
+  if (error instanceof VersionTagTakenError)
+    return new InputError(
+      "push-tag",
+      error.message,
+      "a tag not used yet (disks of one build per tag), or push-overwrite: true to move it on purpose",
+    );
+  if (
+    (error instanceof RegistryAuthError || error instanceof RegistryDeniedError) &&
+    push.login.registryUsername
+  )
+    return new InputError(
+      "registry-password",
+      `the registry answered ${error.status} ${error.status === 401 ? "Unauthorized" : "Forbidden"}: ${error.message}`,
+      "a password or token with push access to push-image for registry-username",
+    );
+  if (error instanceof RegistryAuthError || error instanceof RegistryDeniedError)
+    return new Error(`the registry answered ${error.status}: ${error.message}`, { cause: error });
+  return error;
+}
+
+/** The summary's line for the push. */
+export function pushSummary(pushed: PushedArtifact): string {
+  return `Pushed ${pushed.layers.map((layer) => `\`${layer.title}\``).join(", ")} as one OCI artifact to \`${pushed.repository}:${pushed.tag}\`: \`${pushed.digest}\` (${pushed.uploadedBytes} bytes uploaded, ${pushed.skippedBlobs} blob(s) already there); sign this digest with cosign-sign.`;
+}
