@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import {
   acceptedTypes,
+  AmiUploadError,
   assertPinned,
   bootcImageBuilderRun,
   BuilderImageError,
@@ -177,6 +178,87 @@ describe("podman argv", () => {
       });
     expect(run).toThrow(BuilderOptionError);
     expect(run).toThrow(message);
+  });
+
+  const AMI = { name: "frostyard-os 1.2 (x86_64)", bucket: "frostyard-amis", region: "eu-central-1" };
+  const AMI_FLAGS = ["--aws-ami-name", AMI.name, "--aws-bucket", AMI.bucket, "--aws-region", AMI.region];
+  const CREDENTIALS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
+  const withEnv = (image: string) => [
+    ...prefix(image).slice(0, -1),
+    ...CREDENTIALS.flatMap((name) => ["-e", name]),
+    image,
+  ];
+  test.each([
+    {
+      why: "image-builder: the flags and the credentials' names only in the ami run",
+      builder: "image-builder",
+      types: ["qcow2", "ami"],
+      argvs: [
+        [
+          ...prefix(IB),
+          ...["build", "--bootc-ref", SRC, "--arch", "x86_64", "--output-dir", "/output/qcow2"],
+          ...["--progress", "verbose", "qcow2"],
+        ],
+        [
+          ...withEnv(IB),
+          ...["build", "--bootc-ref", SRC, "--arch", "x86_64", "--output-dir", "/output/ami"],
+          ...AMI_FLAGS,
+          "--progress",
+          "verbose",
+          "ami",
+        ],
+      ],
+    },
+    {
+      why: "bootc-image-builder: one run, the flags after ours and before the passed-through ones, the source last",
+      builder: "bootc-image-builder",
+      types: ["ami", "qcow2"],
+      argvs: [
+        [
+          ...withEnv(BIB),
+          ...["--type", "ami", "--type", "qcow2", "--target-arch", "amd64"],
+          ...AMI_FLAGS,
+          "--progress",
+          "verbose",
+          SRC,
+        ],
+      ],
+    },
+  ])("AMI upload, $why", ({ builder, types, argvs }) => {
+    const options = {
+      builderImage: builder === "image-builder" ? IB : BIB,
+      sourceRef: SRC,
+      types,
+      arch: "amd64" as const,
+      outputDirectory: "/out",
+      amiUpload: AMI,
+      amiEnv: CREDENTIALS,
+      extraArgs: ["--progress", "verbose"],
+    };
+    const runs = builder === "image-builder" ? imageBuilderRuns(options) : [bootcImageBuilderRun(options)];
+    expect(runs.map((r) => r.argv)).toEqual(argvs);
+    // Names only: no value of any variable is on an argv.
+    for (const r of runs) expect(r.argv.filter((a) => /^AWS_\w+=/.test(a))).toEqual([]);
+  });
+
+  test.each([
+    ["image-builder", () => imageBuilderRuns],
+    [
+      "bootc-image-builder",
+      () => (o: Parameters<typeof bootcImageBuilderRun>[0]) => [bootcImageBuilderRun(o)],
+    ],
+  ] as const)("%s: an AMI upload without the ami type is refused", (_, make) => {
+    const run = () =>
+      make()({
+        builderImage: IB,
+        sourceRef: SRC,
+        types: ["qcow2", "raw"],
+        arch: "amd64",
+        outputDirectory: "/o",
+        amiUpload: AMI,
+      });
+    expect(run).toThrow(AmiUploadError);
+    expect(run).toThrow("an AMI upload needs the ami type, and types are qcow2, raw");
   });
 
   test.each([

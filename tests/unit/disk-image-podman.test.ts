@@ -29,6 +29,27 @@ describe("the rootful podman the builders run through", () => {
     expect(rootfulPodman(uid, env)).toEqual(expected);
   });
 
+  test.each([
+    [
+      "the AMI upload's credentials kept across sudo by name",
+      1001,
+      { AWS_ACCESS_KEY_ID: "AKIA", AWS_SECRET_ACCESS_KEY: "s3cr3t", TMPDIR: "/t" },
+      {
+        command: "sudo",
+        prefix: ["-n", "--preserve-env=TMPDIR,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY", "--", "podman"],
+      },
+    ],
+    ["root: nothing to keep", 0, { AWS_ACCESS_KEY_ID: "AKIA" }, { command: "podman", prefix: [] }],
+  ])("%s", (_, uid, env, expected) => {
+    const podman = rootfulPodman(uid, env, [
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "AWS_SESSION_TOKEN",
+    ]);
+    expect(podman).toEqual(expected);
+    expect(podman.prefix.join(" ")).not.toContain("s3cr3t");
+  });
+
   test("the builders' root-written files go back to the runner's user", () => {
     expect(chownArgv({ uid: 1001, gid: 118 }, "/w/disk-output")).toEqual([
       "-n",

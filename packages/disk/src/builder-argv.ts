@@ -1,3 +1,4 @@
+import { amiUploadArgs, AmiUploadError, type AmiUpload } from "./ami";
 import { BIB_OUTPUT_PATHS, IMAGE_BUILDER_EXTENSIONS, kernelArch, type Arch } from "./types";
 
 /**
@@ -69,8 +70,15 @@ export interface BuilderRunOptions {
   installerPayloadRef?: string;
   /** Root filesystem when the image sets none (--bootc-default-fs / --rootfs). */
   rootfs?: string;
-  /** Passed through as they are (e.g. AMI upload options), after ours. */
+  /** Passed through as they are, after ours. */
   extraArgs?: readonly string[];
+  /** The builder uploads the ami disk to AWS after building it (src/ami.ts). */
+  amiUpload?: AmiUpload;
+  /**
+   * Variables the AMI upload reads (credentials), passed by name (`-e NAME`, podman copies the value from
+   * its own environment), and only to the run that builds the ami.
+   */
+  amiEnv?: readonly string[];
 }
 
 export interface BuilderRun {
@@ -95,7 +103,17 @@ export class BuilderOptionError extends Error {
   }
 }
 
-function podmanPrefix(options: BuilderRunOptions, configTarget: string): string[] {
+/** The upload, when asked for; both builders refuse (or silently skip) it without an ami to upload. */
+function amiRequested(options: BuilderRunOptions): AmiUpload | undefined {
+  if (options.amiUpload && !options.types.includes("ami"))
+    throw new AmiUploadError(
+      "types",
+      `an AMI upload needs the ami type, and types are ${options.types.join(", ")}`,
+    );
+  return options.amiUpload;
+}
+
+function podmanPrefix(options: BuilderRunOptions, configTarget: string, uploads = false): string[] {
   return [
     "run",
     "--rm",
@@ -109,6 +127,7 @@ function podmanPrefix(options: BuilderRunOptions, configTarget: string): string[
     "-v",
     `${options.outputDirectory}:/output`,
     ...(options.configFile ? ["-v", `${options.configFile}:${configTarget}:ro`] : []),
+    ...(uploads ? (options.amiEnv ?? []).flatMap((name) => ["-e", name]) : []),
     assertPinned(options.builderImage),
   ];
 }
@@ -119,10 +138,11 @@ function podmanPrefix(options: BuilderRunOptions, configTarget: string): string[
  * `imageBuilderOutput`.
  */
 export function imageBuilderRuns(options: BuilderRunOptions): BuilderRun[] {
+  const upload = amiRequested(options);
   return options.types.map((type) => ({
     types: [type],
     argv: [
-      ...podmanPrefix(options, "/config.toml"),
+      ...podmanPrefix(options, "/config.toml", upload !== undefined && type === "ami"),
       "build",
       "--bootc-ref",
       options.sourceRef,
@@ -134,6 +154,7 @@ export function imageBuilderRuns(options: BuilderRunOptions): BuilderRun[] {
       ...(options.configFile ? ["--blueprint", "/config.toml"] : []),
       "--output-dir",
       `/output/${type}`,
+      ...(upload && type === "ami" ? amiUploadArgs(upload) : []),
       ...(options.extraArgs ?? []),
       type,
     ],
@@ -150,15 +171,17 @@ export function bootcImageBuilderRun(options: BuilderRunOptions): BuilderRun {
   if (options.buildRef) throw new BuilderOptionError("buildRef", "bootc-image-builder");
   // "iso" and "anaconda-iso" are one image: asking for both would build it twice into one path.
   const types = options.types.filter((t) => !(t === "iso" && options.types.includes("anaconda-iso")));
+  const upload = amiRequested(options);
   return {
     types,
     argv: [
-      ...podmanPrefix(options, "/config.toml"),
+      ...podmanPrefix(options, "/config.toml", upload !== undefined),
       ...types.flatMap((t) => ["--type", t]),
       "--target-arch",
       options.arch,
       ...(options.rootfs ? ["--rootfs", options.rootfs] : []),
       ...(options.configFile ? ["--config", "/config.toml"] : []),
+      ...(upload ? amiUploadArgs(upload) : []),
       ...(options.extraArgs ?? []),
       options.sourceRef,
     ],

@@ -49,9 +49,14 @@ export const PODMAN_ENV = [
  * root, else through `sudo -n` (fails at once instead of asking for a password) with podman's own
  * variables named, never their values.
  */
-export function rootfulPodman(uid: number, env: Readonly<Record<string, string | undefined>>): PodmanCommand {
+export function rootfulPodman(
+  uid: number,
+  env: Readonly<Record<string, string | undefined>>,
+  /** More variables podman must see (the AMI upload's credentials, passed on with `-e NAME`). */
+  also: readonly string[] = [],
+): PodmanCommand {
   if (uid === 0) return { command: "podman", prefix: [] };
-  const keep = PODMAN_ENV.filter((name) => env[name]);
+  const keep = [...PODMAN_ENV, ...also].filter((name) => env[name]);
   return {
     command: "sudo",
     prefix: ["-n", ...(keep.length > 0 ? [`--preserve-env=${keep.join(",")}`] : []), "--", "podman"],

@@ -12,3 +12,4 @@ export * from "./mkosi-engine";
 export * from "./artifact-plan";
 export * from "./artifact-split";
 export * from "./artifact-upload";
+export * from "./ami";
