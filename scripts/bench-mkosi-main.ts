@@ -13,23 +13,51 @@
  * `--keep` leaves the scratch directory (work directories, the build-cache store, each run's log as
  * run-N.log) for profiling by hand.
  *
- * `large` (about 650 MiB of rootfs) is run by hand; its figures go to docs/benchmarks/build-mkosi-large.md.
+ * `large` (about 1.5 GiB of rootfs) is run by hand; its figures go to docs/benchmarks/build-mkosi-large.md.
+ * After its three mkosi runs it also packages the cold run's rootfs with our packager (from scratch, then
+ * with the previous image unchanged and with one package changed) against buildah (`cp -a` into a scratch
+ * container, gzip commit), in the same run: bench-packaging.ts, shared with `bench:image --tree`.
  */
 import { execFileSync } from "node:child_process";
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatBytes, formatDuration } from "@frostyard/kit";
 import { repoRoot, runBuiltAction, type ActionRun } from "../tests/helpers/run-action";
 import { ensureToolbox } from "../tests/helpers/toolbox";
+import { packagingAgainstBuildah } from "./bench-packaging";
 import { stagesOf } from "./bench-summary";
 
-const PROJECTS: Record<string, { path: string; profile?: string }> = {
+const PROJECTS: Record<string, { path: string; profile?: string; againstBuildah?: boolean }> = {
   examples: { path: "examples/debian-bootc", profile: "devel" },
   fixture: { path: "tests/fixtures/mkosi/project", profile: "extra" },
-  // About 650 MiB of rootfs (kernel, firmware, podman, flatpak…): by hand, not in CI.
-  large: { path: "scripts/bench-projects/large" },
+  // About 1.5 GiB of rootfs (kernel, non-free firmware, podman, flatpak, cockpit…): by hand, not in CI.
+  large: { path: "scripts/bench-projects/large", againstBuildah: true },
 };
+
+/** The load average as `uptime` prints it, for the figures' context on a shared machine. */
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ");
+
+/** A duration as formatDuration writes it ("450 ms", "6.1 s", "2 min 26 s", "1 h 02 min") in ms. */
+function durationMs(text: string): number | undefined {
+  const units: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000 };
+  const parts = [...text.matchAll(/([\d.]+) (ms|s|min|h)\b/g)];
+  return parts.length ? parts.reduce((sum, [, n, unit]) => sum + Number(n) * units[unit!]!, 0) : undefined;
+}
+
+/**
+ * The components a project's mkosi.conf asks for beyond main (`Repositories=`): the mirror sources written
+ * for the sandbox replace mkosi's defaults, so they have to carry these too.
+ */
+async function extraComponents(projectDir: string): Promise<string[]> {
+  const conf = await readFile(join(projectDir, "mkosi.conf"), "utf8");
+  return [...conf.matchAll(/^Repositories=(.+)$/gm)].flatMap(([, list]) =>
+    list!.split(/[\s,]+/).filter(Boolean),
+  );
+}
 
 /**
  * Appended to the copied project's mkosi.finalize: with FROSTYARD_BENCH_UPGRADE set, one package's regular
@@ -52,6 +80,7 @@ interface Measured {
   mainMs: number;
   postMs: number;
   stages: Map<string, string>;
+  rootfs: string;
   cache: string;
   layers: number;
   reused: number;
@@ -69,6 +98,7 @@ function measured(run: ActionRun): Measured {
     postMs: run.post?.durationMs ?? 0,
     totalMs: run.main.durationMs + (run.post?.durationMs ?? 0),
     stages: stagesOf(run.summary),
+    rootfs: run.outputs.rootfs ?? "",
     cache: cache.replace(/`/g, ""),
     layers: (JSON.parse(run.outputs.layers ?? "[]") as unknown[]).length,
     reused: (JSON.parse(run.outputs.layers ?? "[]") as { reused?: boolean }[]).filter((l) => l.reused).length,
@@ -103,6 +133,15 @@ async function main(): Promise<void> {
     const dir = join(scratch, "project");
     await cp(join(repoRoot, project.path), dir, { recursive: true });
     execFileSync(join(repoRoot, "examples/sandbox-from-host.sh"), [dir, "trixie"], { stdio: "inherit" });
+    const components = await extraComponents(dir);
+    if (components.length) {
+      const sources = join(dir, "mkosi.sandbox/etc/apt/sources.list.d/mkosi.sources");
+      const text = await readFile(sources, "utf8");
+      await writeFile(
+        sources,
+        text.replace(/^Components: main$/m, `Components: main ${components.join(" ")}`),
+      );
+    }
     await appendFile(join(dir, "mkosi.finalize"), UPGRADE_SCRIPT);
     const store = join(scratch, "store");
     await mkdir(store);
@@ -137,6 +176,8 @@ async function main(): Promise<void> {
       console.log(`run ${n}: ${formatDuration(Date.now() - started)} (${result.cache})`);
       return result;
     };
+    const loadAtStart = load();
+    console.log(`load at start: ${loadAtStart}`);
     const cold = await runOnce(1);
     const warm = await runOnce(2);
     const changed = await runOnce(3, `FROSTYARD_BENCH_UPGRADE=${UPGRADED_PACKAGE}`);
@@ -180,9 +221,48 @@ async function main(): Promise<void> {
     ].join("\n");
     const verdict = `warm / cold = ${ratio.toFixed(2)}× (target ≤ 0.15×): ${ratio <= 0.15 ? "met" : "NOT met"}; changed / cold = ${(changed.totalMs / cold.totalMs).toFixed(2)}×`;
     console.log(`\n${table}\n\n${verdict}`);
+    // A failure here (buildah missing, say) must not cost the three mkosi runs' figures.
+    const packaging = project.againstBuildah
+      ? await packagingAgainstBuildah(cold.rootfs).catch((error: unknown) => {
+          console.error(`packaging against buildah failed: ${String(error)}`);
+          return undefined;
+        })
+      : undefined;
+    const loadAtEnd = load();
+    let packagingSection: string[] = [];
+    if (packaging) {
+      const mibPerSecond = (r: Measured) => {
+        const ms = durationMs(r.stages.get("package") ?? "");
+        return ms ? `${(packaging.rawBytes / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s` : "?";
+      };
+      const rows = [
+        `The action's package stage above, over the rootfs's ${formatBytes(packaging.rawBytes)} of file content`,
+        `(${packaging.packages} packages): ${mibPerSecond(cold)} cold, ${mibPerSecond(warm)} warm, ${mibPerSecond(changed)} with ${UPGRADED_PACKAGE} changed`,
+        `(each run's whole stage: reading the rootfs as root, hashing, compressing what changed, writing the layout).`,
+      ];
+      packagingSection = [
+        // Not a "## " heading: everything from the first one on is the hand-written part a re-run keeps.
+        "**Packaging against buildah, in the same run.**",
+        "",
+        "After the three runs, on the cold run's rootfs (`npm run bench:image -- --tree <rootfs>` measures the same):",
+        "our packager from scratch, again with the first image as the previous one (nothing changed), again after",
+        `one package (${packaging.changedPackage}) changed on a copy of the tree, and buildah from scratch (\`buildah from`,
+        "scratch`, `cp -a` into its mount, `buildah commit --disable-compression=false` to an OCI layout).",
+        "Throughput is the tree's file content over the time; peak RSS is the benchmark process's (our packager",
+        "runs in it, streaming) and `/usr/bin/time`'s for buildah commit.",
+        "",
+        packaging.table,
+        "",
+        rows.join(" "),
+        "",
+      ];
+      console.log(`\n${packaging.table}\n\n${rows.join(" ")}\nMachine: ${packaging.machine}`);
+    }
+    const loadLine = `uptime load (1, 5, 15 min) ${loadAtStart} at the start, ${loadAtEnd} at the end`;
+    console.log(loadLine);
     if (docs) {
       const doc = [
-        "# build-mkosi: warm vs cold",
+        `# build-mkosi: warm vs cold${project.againstBuildah ? " at a realistic size" : ""}`,
         "",
         `\`npm run bench:mkosi -- --project ${projectName}\` (projects: ${Object.keys(PROJECTS).join(", ")}; \`--no-docs\` prints only) builds the same mkosi project`,
         "three times with `actions/build-mkosi` through the local runner (action.yml, dist bundle, main and post",
@@ -196,6 +276,7 @@ async function main(): Promise<void> {
         "",
         `Project: \`${project.path}\`${project.profile ? ` with profile \`${project.profile}\`` : ""}; mkosi 25.3 from the trixie toolbox;`,
         `packaged as an OCI layout (\`push: false\`). Machine: ${cpus().length} cores, shared with other jobs.`,
+        ...(packaging ? [`Run ${new Date().toISOString().slice(0, 16)}Z; ${loadLine}.`] : []),
         "",
         table,
         "",
@@ -205,6 +286,7 @@ async function main(): Promise<void> {
         "mkosi's own copy of the cached tree into the workspace, reading and hashing every layer's tar (the",
         "compression of unchanged layers is skipped), and the post step, which saves nothing on an exact hit.",
         "",
+        ...packagingSection,
       ].join("\n");
       const file = join(
         repoRoot,
