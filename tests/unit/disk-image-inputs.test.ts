@@ -46,6 +46,20 @@ describe("disk-image inputs", () => {
     });
   });
 
+  test.each(["image-builder", "bootc-image-builder"])("%s: the AMI upload's three inputs", (builder) => {
+    expect(
+      parse({
+        builder,
+        image: SRC,
+        types: "ami, qcow2",
+        "aws-ami-name": "frostyard-os 1.2",
+        "aws-bucket": "frostyard-amis",
+        "aws-region": "eu-central-1",
+      }).amiUpload,
+    ).toEqual({ name: "frostyard-os 1.2", bucket: "frostyard-amis", region: "eu-central-1" });
+    expect(parse({ builder, image: SRC, types: "ami" }).amiUpload).toBeUndefined();
+  });
+
   test.each([
     ["0", 0],
     ["64K", 65536],

@@ -9,6 +9,9 @@ import {
 } from "@frostyard/kit";
 import {
   acceptedTypes,
+  amiAccepted,
+  AmiUploadError,
+  checkAmiUpload,
   ARCHES,
   assertPinned,
   BuilderImageError,
@@ -27,6 +30,7 @@ import {
   parseConfig,
   takesConfig,
   validateTypes,
+  type AmiUpload,
   type Arch,
   type TomlTable,
 } from "@frostyard/disk";
@@ -67,6 +71,8 @@ export interface DiskImageInputs {
   artifactName: string;
   /** Bytes per artifact; larger files split into parts (0: one artifact of whole files). */
   artifactPartSize: number;
+  /** The builder uploads the ami to AWS (aws-ami-name, aws-bucket, aws-region). */
+  amiUpload?: AmiUpload;
   /** Where the disks go as one OCI artifact, after every boot test passed; undefined: not pushed. */
   push?: DiskPushInputs;
 }
@@ -91,6 +97,41 @@ function readConfig(raw: string): string {
       "inline TOML/JSON or a path to a .toml or .json file",
     );
   }
+}
+
+const AMI_INPUTS = { name: "aws-ami-name", bucket: "aws-bucket", region: "aws-region" } as const;
+
+/** All three AWS inputs or none, only for a builder that uploads and with the ami type among the types. */
+function parseAmiUpload(get: InputGetter, builder: EntryBuilder, types: string[]): AmiUpload | undefined {
+  const values = Object.fromEntries(
+    Object.entries(AMI_INPUTS).map(([field, input]) => [field, getOptionalString(get, input)]),
+  ) as Record<keyof AmiUpload, string | undefined>;
+  const fields = Object.keys(AMI_INPUTS) as (keyof AmiUpload)[];
+  const given = fields.filter((f) => values[f] !== undefined);
+  if (given.length === 0) return undefined;
+  const all = "aws-ami-name, aws-bucket and aws-region together";
+  if (builder === "mkosi" || builder === "qemu-img")
+    throw new InputError(
+      AMI_INPUTS[given[0]!],
+      `${builder} uploads no AMI`,
+      `${all}, with builder image-builder or bootc-image-builder`,
+    );
+  const missing = fields.find((f) => values[f] === undefined);
+  if (missing)
+    throw new InputError(
+      AMI_INPUTS[missing],
+      `is empty while ${given.map((f) => AMI_INPUTS[f]).join(" and ")} ${given.length === 1 ? "is" : "are"} set`,
+      all,
+    );
+  return mapped(
+    () => checkAmiUpload(values as AmiUpload, types),
+    (e) =>
+      e instanceof AmiUploadError
+        ? e.field === "types"
+          ? new InputError("types", e.message, "types including ami when aws-ami-name is set")
+          : new InputError(AMI_INPUTS[e.field], e.message, amiAccepted(e.field))
+        : undefined,
+  );
 }
 
 function parsePartSize(raw: string | undefined): number {
@@ -224,6 +265,7 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
       `'${name.slice(0, 60)}' cannot be a file name`,
       "letters, digits, '.', '_' and '-'",
     );
+  const amiUpload = parseAmiUpload(get, builder, types);
   const publicKey = getOptionalString(get, "public-key");
   const rootfs = getOptionalString(get, "rootfs");
   return {
@@ -249,6 +291,7 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
     upload: getBoolean(get, "upload", true),
     artifactName,
     artifactPartSize: parsePartSize(getOptionalString(get, "artifact-part-size")),
+    ...(amiUpload ? { amiUpload } : {}),
     ...withPush(parsePushInputs(get)),
   };
 }

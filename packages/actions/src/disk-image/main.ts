@@ -2,6 +2,9 @@ import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { keyVerifier, parsePublicKey, verifyInRegistry } from "@frostyard/cosign";
 import {
+  AWS_CREDENTIAL_ENV,
+  awsCredentialNames,
+  awsCredentialProblem,
   BOOTABLE_TYPES,
   bootDisk,
   buildWithContainer,
@@ -84,6 +87,9 @@ async function main(): Promise<void> {
   const logger = coreLogger;
   const inputs = parseInputs(inputGetter);
   for (const secret of mkosiSecretValues(inputs.mkosi)) logger.setSecret(secret);
+  // The builders run with these in their environment and print what the AWS SDK says.
+  if (inputs.amiUpload)
+    for (const name of AWS_CREDENTIAL_ENV) if (process.env[name]) logger.setSecret(process.env[name]);
   if (inputs.push?.login.registryPassword) logger.setSecret(inputs.push.login.registryPassword);
   const outputDirectory = resolve(inputs.outputDirectory);
   await mkdir(outputDirectory, { recursive: true });
@@ -117,6 +123,14 @@ async function main(): Promise<void> {
         logger,
       }));
     } else {
+      // Checked before the pull and the build: both builders would otherwise find out only when uploading.
+      const credentialProblem = inputs.amiUpload ? awsCredentialProblem(process.env) : undefined;
+      if (credentialProblem)
+        throw new InputError(
+          "aws-ami-name",
+          `the AMI upload has no AWS credentials: ${credentialProblem}`,
+          "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones) in the step's env, e.g. from aws-actions/configure-aws-credentials",
+        );
       const sourceRef = await verifiedSource(inputs);
       source = sourceRef;
       const uid = process.getuid?.() ?? 0;
@@ -132,7 +146,8 @@ async function main(): Promise<void> {
         ...(inputs.installerPayloadRef ? { installerPayloadRef: inputs.installerPayloadRef } : {}),
         ...(inputs.rootfs ? { rootfs: inputs.rootfs } : {}),
         extraArgs: inputs.builderArgs,
-        podman: rootfulPodman(uid, process.env),
+        ...(inputs.amiUpload ? { amiUpload: inputs.amiUpload, amiEnv: awsCredentialNames(process.env) } : {}),
+        podman: rootfulPodman(uid, process.env, inputs.amiUpload ? AWS_CREDENTIAL_ENV : []),
         ...(uid !== 0 ? { owner: { uid, gid: process.getgid?.() ?? uid } } : {}),
         scratch: join(process.env.RUNNER_TEMP || "/tmp", "disk-image-config"),
         logger,
