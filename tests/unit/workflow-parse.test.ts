@@ -127,8 +127,8 @@ describe("GitHub's parser accepts every workflow", () => {
         await allErrors(
           "broken.yml",
           content.replace(
-            "    permissions:\n      contents: read\n      security-events",
-            "    permisions:\n      contents: read\n      security-events",
+            "    permissions:\n      security-events: write",
+            "    permisions:\n      security-events: write",
           ),
         )
       ).join("\n"),
@@ -213,6 +213,60 @@ describe("least privilege per job", () => {
         "sysexts",
       ].sort(),
     );
+  });
+});
+
+type Step = {
+  id?: string;
+  uses?: string;
+  if?: string;
+  with?: Record<string, string>;
+  env?: Record<string, string>;
+};
+const stepsOf = (job: string) =>
+  (parseYaml(read(".github/workflows/build.yml")) as { jobs: Record<string, { steps: Step[] }> }).jobs[job]!
+    .steps;
+
+describe("build-push lints and scans before anything is pushed", () => {
+  const steps = stepsOf("build-push");
+  const at = (action: string) => steps.findIndex((step) => step.uses === `$/actions/${action}`);
+
+  test("build-mkosi only builds: no push, no registry credentials", () => {
+    const build = steps[at("build-mkosi")]!;
+    expect(build.with?.push).toBe("false");
+    expect(Object.keys(build.with ?? {}).filter((name) => name.startsWith("registry-"))).toEqual([]);
+  });
+
+  test("publish-image pushes the layout build-mkosi wrote, after lint-bootc and trivy-scan, only if both passed", () => {
+    const publish = at("publish-image");
+    expect(at("build-mkosi")).toBeGreaterThanOrEqual(0);
+    expect(at("lint-bootc")).toBeGreaterThan(at("build-mkosi"));
+    expect(at("trivy-scan")).toBeGreaterThan(at("lint-bootc"));
+    expect(publish).toBeGreaterThan(at("trivy-scan"));
+    // No `if:` means success(): a failed lint or scan gate skips the push.
+    expect(steps[publish]!.if).toBeUndefined();
+    expect(steps[publish]!.with?.["oci-layout"]).toBe("${{ steps.build.outputs.oci-layout }}");
+    expect(steps[publish]!.with?.["ref-name"]).toBe("${{ steps.build.outputs.image-version }}");
+    // Only the push gets the registry login.
+    const withLogin = steps.filter((step) => step.with?.["registry-password"] !== undefined);
+    expect(withLogin.map((step) => step.uses)).toEqual(["$/actions/publish-image"]);
+  });
+
+  test("the scan in build-push gates on the layout and leaves the SARIF upload to the scan job", () => {
+    const scan = steps[at("trivy-scan")]!;
+    expect(scan.with?.["oci-layout"]).toBe("${{ steps.build.outputs.oci-layout }}");
+    expect(scan.with?.["fail-on"]).toBe("${{ inputs.scan == 'gate' && inputs.scan-fail-on || 'none' }}");
+    expect(scan.with?.["upload-sarif"]).toBe("false");
+    const saved = steps.find((step) => step.with?.name === "trivy-sarif-${{ matrix.key }}");
+    expect(saved?.with?.path).toBe("${{ steps.scan.outputs.sarif }}");
+    const downloads = stepsOf("scan").filter((step) => step.uses?.startsWith("actions/download-artifact@"));
+    expect(downloads.map((step) => step.with?.pattern)).toEqual(["trivy-sarif-${{ matrix.key }}"]);
+  });
+
+  test("the digest each cell records is the one publish-image pushed", () => {
+    const record = steps.find((step) => step.env?.DIGEST !== undefined);
+    expect(record?.env?.DIGEST).toBe("${{ steps.publish.outputs.digest }}");
+    expect(steps.indexOf(record!)).toBeGreaterThan(at("publish-image"));
   });
 });
 
