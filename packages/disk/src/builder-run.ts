@@ -12,6 +12,7 @@ import {
 } from "./builder-argv";
 import { renderConfig } from "./config";
 import { describeArtifact, diskInfo, type DiskArtifact } from "./convert";
+import { freeOn, freeSpaceLine } from "./free-space";
 import type { TomlTable } from "./toml";
 import { BOOTABLE_TYPES, QEMU_FORMAT } from "./types";
 
@@ -101,6 +102,8 @@ export async function buildWithContainer(options: BuildWithContainerOptions): Pr
         captureStdout: true,
       })
     ).stdout.trim();
+  // The builders' osbuild trees live in the storage, often on another volume than the output.
+  const storageFree = { path: `container storage ${storage}`, before: await freeOn(storage) };
   const runOptions: BuilderRunOptions = { ...options, storage, ...(configFile ? { configFile } : {}) };
   const runs: BuilderRun[] =
     options.builder === "image-builder" ? imageBuilderRuns(runOptions) : [bootcImageBuilderRun(runOptions)];
@@ -126,5 +129,6 @@ export async function buildWithContainer(options: BuildWithContainerOptions): Pr
       artifacts.push(await describeArtifact(type, path, info));
     }
   }
+  logger.info(freeSpaceLine({ ...storageFree, after: await freeOn(storage) }));
   return artifacts;
 }

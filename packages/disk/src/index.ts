@@ -13,3 +13,4 @@ export * from "./artifact-plan";
 export * from "./artifact-split";
 export * from "./artifact-upload";
 export * from "./ami";
+export * from "./free-space";

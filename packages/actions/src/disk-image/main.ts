@@ -10,6 +10,9 @@ import {
   buildWithContainer,
   convertRawDisk,
   describeUpload,
+  freeOn,
+  freeSpaceLine,
+  type FreeSpace,
   QEMU_FORMAT,
   rootfulPodman,
   SourceDiskError,
@@ -65,7 +68,13 @@ async function verifiedSource(inputs: DiskImageInputs): Promise<string> {
   return formatReference(pinned);
 }
 
-function summary(inputs: DiskImageInputs, built: Built[], failure?: string, upload?: UploadReport): string {
+function summary(
+  inputs: DiskImageInputs,
+  built: Built[],
+  failure?: string,
+  upload?: UploadReport,
+  free?: FreeSpace,
+): string {
   const rows = built.map((b) => [
     b.type,
     b.path,
@@ -80,6 +89,7 @@ function summary(inputs: DiskImageInputs, built: Built[], failure?: string, uplo
     failure ? `**Failed:** ${failure}\n` : "",
     markdownTable(["type", "path", "size", "sha256", "boot"], rows),
     ...(upload ? describeUpload(upload).map((line) => `\n${line}`) : []),
+    ...(free ? [`\nFree space: ${freeSpaceLine(free)}.`] : []),
   ].join("\n");
 }
 
@@ -93,6 +103,7 @@ async function main(): Promise<void> {
   if (inputs.push?.login.registryPassword) logger.setSecret(inputs.push.login.registryPassword);
   const outputDirectory = resolve(inputs.outputDirectory);
   await mkdir(outputDirectory, { recursive: true });
+  const free: FreeSpace = { path: outputDirectory, before: await freeOn(outputDirectory) };
   const built: Built[] = [];
   let failure: string | undefined;
   let uploaded: UploadReport | undefined;
@@ -214,6 +225,8 @@ async function main(): Promise<void> {
     failure ??= error instanceof Error ? error.message : String(error);
     throw error;
   } finally {
+    free.after = await freeOn(outputDirectory);
+    logger.info(freeSpaceLine(free));
     setOutput("output-directory", outputDirectory);
     setOutput(
       "artifacts",
@@ -231,7 +244,7 @@ async function main(): Promise<void> {
     );
     for (const b of built) setOutput(`${b.type}-path`, b.path);
     await writeSummary(
-      summary(inputs, built, failure, uploaded) + (pushed ? `\n\n${pushSummary(pushed)}` : ""),
+      summary(inputs, built, failure, uploaded, free) + (pushed ? `\n\n${pushSummary(pushed)}` : ""),
     );
   }
 }
