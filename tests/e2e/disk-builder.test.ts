@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { generateCosignKeyPair, keySigner, signImages, type CosignKeyPair } from "@frostyard/cosign";
 import { buildWithContainer } from "@frostyard/disk";
-import { recordingLogger } from "@frostyard/kit";
+import { formatBytes, recordingLogger } from "@frostyard/kit";
 import { CredentialStore, RegistryClient } from "@frostyard/oci";
 import { containersConfig, type ContainersConfig } from "../helpers/containers";
 import { BUSYBOX, pushTestImage } from "../helpers/images";
@@ -58,6 +58,8 @@ interface StandInRun {
   /** Set when the stand-in found the source in the mounted storage. */
   source?: string;
   config?: string;
+  /** What the builder uploaded to AWS (an ami with the three flags and credentials). */
+  upload?: string;
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -84,6 +86,7 @@ async function standInRuns(outputDirectory: string): Promise<StandInRun[]> {
       );
     const source = await at("source");
     const config = await at("config");
+    const upload = await at("upload");
     runs.push({
       argv: ((await at("argv")) ?? "").split("\n").slice(0, -1),
       env: pairs(await at("env"), /=/),
@@ -91,6 +94,7 @@ async function standInRuns(outputDirectory: string): Promise<StandInRun[]> {
       caps: pairs(await at("caps"), /:/),
       ...(source ? { source: source.trim() } : {}),
       ...(config ? { config } : {}),
+      ...(upload ? { upload: upload.trim() } : {}),
     });
   }
   return runs;
@@ -218,11 +222,14 @@ describe.skipIf(skip)("disk-image builders: real podman, a stand-in builder imag
     await containers?.cleanup();
   });
 
-  async function runDisk(inputs: Record<string, string>): Promise<{ run: ActionRun; out: string }> {
+  async function runDisk(
+    inputs: Record<string, string>,
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ run: ActionRun; out: string }> {
     const workdir = await mkdtemp(join(scratch, "run-"));
     const run = await runBuiltAction("disk-image", {
       inputs: { upload: "false", ...inputs },
-      env,
+      env: { ...env, ...extraEnv },
       workdir,
       timeoutMs: 240_000,
     });
@@ -442,6 +449,7 @@ describe.skipIf(skip)("disk-image builders: real podman, a stand-in builder imag
     "the CLI runs it with --hosted-services: outputs, summary, and the artifact the artifact service holds",
     async () => {
       const cli = ensureBuilt("cli");
+      ensureBuilt("disk-image");
       const workdir = await mkdtemp(join(scratch, "cli-"));
       const inputs = {
         image: source.signed,
@@ -471,6 +479,163 @@ describe.skipIf(skip)("disk-image builders: real podman, a stand-in builder imag
       expect(stderr).toMatch(
         /hosted services hold: \n {2}artifact os-disks #\d+ \(\d+ bytes, sha256:[0-9a-f]{64}\)/,
       );
+    },
+    RUN_TIMEOUT,
+  );
+
+  test.skipIf(hostedServicesUnavailable())(
+    "with a tiny artifact-part-size the qcow2 really goes up in parts across artifacts, and the summary says so",
+    async () => {
+      const cli = ensureBuilt("cli");
+      ensureBuilt("disk-image");
+      const workdir = await mkdtemp(join(scratch, "cli-split-"));
+      const inputs = {
+        image: source.signed,
+        types: "qcow2",
+        "builder-image": builderImage["image-builder"],
+        "artifact-name": "split-disks",
+        "artifact-part-size": "64K",
+      };
+      const { stdout, stderr } = await exec(
+        process.execPath,
+        [
+          ...[cli, "run", "disk-image", "--workdir", workdir, "--hosted-services"],
+          ...Object.entries(inputs).flatMap(([name, value]) => ["--input", `${name}=${value}`]),
+          ...Object.entries(env).flatMap(([name, value]) => ["--env", `${name}=${value}`]),
+        ],
+        { timeout: RUN_TIMEOUT - 10_000, maxBuffer: 16 * 1024 * 1024 },
+      );
+      expect(stdout).toMatch(/^OK: main exited 0/m);
+      const out = join(workdir, "disk-output");
+      const qcow2 = join(out, "qcow2/bootc-frostyard-1-qcow2-x86_64.qcow2");
+      const { stdout: size } = await exec("stat", ["-c", "%s", qcow2]);
+      const parts = Math.ceil(Number(size) / 65536);
+      expect(parts).toBeGreaterThan(1);
+      const held = [...stderr.matchAll(/^ {2}artifact (split-disks(?:-\d+)?) #\d+/gm)].map((m) => m[1]);
+      // Each full part fills an artifact; the last part, the small files and the index go up as the name asked for.
+      expect(held.slice(-1)).toEqual(["split-disks"]);
+      expect(held.length).toBeGreaterThanOrEqual(parts);
+      expect(stdout).toContain(
+        `\`qcow2/bootc-frostyard-1-qcow2-x86_64.qcow2\` (${formatBytes(Number(size))}) was split into ${parts} parts`,
+      );
+      expect(stdout).toContain("run `sh reassemble.sh`");
+      // Free space before and after, on the output's volume (summary) and the builders' storage (log).
+      expect(stdout).toMatch(
+        /Free space: \/\S+\/disk-output: [\d.]+ [KMGT]?i?B free before, [\d.]+ [KMGT]?i?B after\./,
+      );
+      expect(stdout).toMatch(
+        /container storage \/\S+: [\d.]+ [KMGT]?i?B free before, [\d.]+ [KMGT]?i?B after/,
+      );
+      // The parts were removed once uploaded; the disk itself stays where the outputs point.
+      expect((await readdir(join(out, "qcow2"))).sort()).toEqual([
+        "bootc-frostyard-1-qcow2-x86_64.qcow2",
+        "bootc-frostyard-1-qcow2-x86_64.qcow2.sha256",
+      ]);
+      expect(await readFile(join(out, "reassemble.sh"), "utf8")).toContain(
+        "cat qcow2/bootc-frostyard-1-qcow2-x86_64.qcow2.part-000 ",
+      );
+    },
+    RUN_TIMEOUT,
+  );
+
+  // Fake credentials: the stand-in only checks they arrive; the test checks their values never leave.
+  const AWS = {
+    AWS_ACCESS_KEY_ID: "AKIAFROSTYARDTEST000",
+    AWS_SECRET_ACCESS_KEY: "fRoStYaRd/secret+value/never-logged",
+    AWS_SESSION_TOKEN: "frostyard-session-token-never-logged",
+  };
+  const AMI_INPUTS = {
+    "aws-ami-name": "frostyard-os 1 (x86_64)",
+    "aws-bucket": "frostyard-amis",
+    "aws-region": "eu-central-1",
+  };
+  const AMI_FLAGS = [
+    "--aws-ami-name",
+    "frostyard-os 1 (x86_64)",
+    "--aws-bucket",
+    "frostyard-amis",
+    "--aws-region",
+    "eu-central-1",
+  ];
+
+  test.each([
+    {
+      builder: "image-builder" as const,
+      types: "qcow2, ami",
+      argvs: [
+        ["build", "--bootc-ref", "SRC", "--arch", "x86_64", "--output-dir", "/output/qcow2", "qcow2"],
+        [
+          "build",
+          "--bootc-ref",
+          "SRC",
+          "--arch",
+          "x86_64",
+          "--output-dir",
+          "/output/ami",
+          ...AMI_FLAGS,
+          "ami",
+        ],
+      ],
+      uploads: [undefined, "frostyard-os 1 (x86_64) in eu-central-1 via s3://frostyard-amis"],
+    },
+    {
+      builder: "bootc-image-builder" as const,
+      types: "ami",
+      argvs: [["--type", "ami", "--target-arch", "amd64", ...AMI_FLAGS, "SRC"]],
+      uploads: ["frostyard-os 1 (x86_64) in eu-central-1 via s3://frostyard-amis"],
+    },
+  ])(
+    "$builder: the AMI upload's flags where the CLI takes them, credentials by name only to the ami run, never a value in the log",
+    async ({ builder, types, argvs, uploads }) => {
+      const { run, out } = await runDisk(
+        { builder, image: source.signed, types, "builder-image": builderImage[builder], ...AMI_INPUTS },
+        AWS,
+      );
+      expect(errors(run)).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      const runs = await standInRuns(out);
+      expect(runs.map((r) => r.argv)).toEqual(
+        argvs.map((a) => a.map((x) => (x === "SRC" ? source.signed : x))),
+      );
+      expect(runs.map((r) => r.upload)).toEqual(uploads);
+      for (const [i, r] of runs.entries()) {
+        const awsEnv = Object.fromEntries(Object.entries(r.env).filter(([k]) => k.startsWith("AWS_")));
+        // The run that uploads gets exactly the credentials; a run that does not gets none.
+        expect(awsEnv).toEqual(uploads[i] ? AWS : {});
+      }
+      const podmanRuns = run.log.filter((l) => l.startsWith("[command]podman run "));
+      expect(podmanRuns).toHaveLength(argvs.length);
+      expect(podmanRuns.at(-1)).toContain(
+        "-e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY -e AWS_SESSION_TOKEN " + builderImage[builder],
+      );
+      const everything = [...run.log, run.summary, ...run.annotations.map((a) => a.message)].join("\n");
+      for (const value of Object.values(AWS)) expect(everything).not.toContain(value);
+      expect(everything).toContain(
+        "uploaded the ami as frostyard-os 1 (x86_64) in eu-central-1 via s3://frostyard-amis",
+      );
+    },
+    RUN_TIMEOUT,
+  );
+
+  test(
+    "an AMI upload without AWS credentials fails before anything is pulled or built",
+    async () => {
+      const { run, out } = await runDisk(
+        {
+          builder: "bootc-image-builder",
+          image: source.signed,
+          types: "ami",
+          "builder-image": builderImage["bootc-image-builder"],
+          ...AMI_INPUTS,
+        },
+        { AWS_ACCESS_KEY_ID: AWS.AWS_ACCESS_KEY_ID },
+      );
+      expect(run.exitCode).toBe(1);
+      expect(errors(run)[0]).toContain(
+        "input 'aws-ami-name': the AMI upload has no AWS credentials: AWS_SECRET_ACCESS_KEY unset in the step's environment",
+      );
+      expect(run.log.some((l) => l.startsWith("[command]podman"))).toBe(false);
+      expect(await standInRuns(out)).toEqual([]);
     },
     RUN_TIMEOUT,
   );
