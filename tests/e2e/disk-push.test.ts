@@ -396,6 +396,8 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", "qemu-im
         expect(layers.map((l) => l.annotations?.[ANNOTATION_TITLE])).toEqual(["disk.qcow2", "SHA256SUMS"]);
         const sums = await readFile(join(dir, "runner-out", "SHA256SUMS"), "utf8");
         expect(sums).toContain(`${layers[0]!.digest.slice("sha256:".length)}  disk.qcow2`);
+        // Disks at the top of the output directory: the artifact's SHA256SUMS is the output directory's.
+        expect((await reader.getBlob(lockedRepo, layers[1]!.digest)).toString()).toBe(sums);
       },
       RUN_TIMEOUT,
     );

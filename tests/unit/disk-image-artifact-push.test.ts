@@ -4,9 +4,11 @@ import { RegistryAuthError } from "@frostyard/oci";
 import { VersionTagTakenError } from "@frostyard/publish";
 import {
   artifactFiles,
+  artifactSha256Sums,
   parsePushInputs,
   pushInputError,
   pushSummary,
+  uniqueDisks,
 } from "../../packages/actions/src/disk-image/push";
 
 const NOW = new Date("2026-12-04T17:05:09Z");
@@ -169,6 +171,34 @@ describe("disk-image push errors and files", () => {
       { path: "/out/disk.vmdk", title: "disk.vmdk", sha256: "2".repeat(64) },
       { path: "/out/SHA256SUMS", title: "SHA256SUMS", mediaType: "text/plain" },
     ]);
+  });
+
+  test("bootc-image-builder's raw and ami are one file: pushed once", () => {
+    const raw = { type: "raw", path: "/out/image/disk.raw" };
+    const ami = { type: "ami", path: "/out/image/disk.raw" };
+    const qcow2 = { type: "qcow2", path: "/out/qcow2/disk.qcow2" };
+    expect(uniqueDisks([raw, ami, qcow2])).toEqual([raw, qcow2]);
+  });
+
+  test.each<[string, { path: string; sha256: string }[], string]>([
+    [
+      "disks at the top (qemu-img, mkosi): the output directory's SHA256SUMS as it is",
+      [
+        { path: "/out/disk.vmdk", sha256: "2".repeat(64) },
+        { path: "/out/disk.qcow2", sha256: "1".repeat(64) },
+      ],
+      `${"1".repeat(64)}  disk.qcow2\n${"2".repeat(64)}  disk.vmdk\n`,
+    ],
+    [
+      "the builders' per-type directories flattened, as oras and podman write the titles",
+      [
+        { path: "/out/qcow2/disk.qcow2", sha256: "1".repeat(64) },
+        { path: "/out/bootiso/install.iso", sha256: "3".repeat(64) },
+      ],
+      `${"1".repeat(64)}  disk.qcow2\n${"3".repeat(64)}  install.iso\n`,
+    ],
+  ])("the artifact's SHA256SUMS: %s", (_name, disks, expected) => {
+    expect(artifactSha256Sums(disks)).toBe(expected);
   });
 
   test("the summary line names the files, the tag and the digest to sign", () => {

@@ -211,7 +211,6 @@ async function main(): Promise<void> {
       pushed = await pushDisks({
         push: inputs.push,
         built,
-        sums,
         annotations: {
           "org.opencontainers.image.version": inputs.push.tag,
           ...(source ? { "org.opencontainers.image.base.name": source } : {}),

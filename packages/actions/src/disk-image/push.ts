@@ -1,5 +1,7 @@
-import { basename } from "node:path";
-import type { DiskArtifact } from "@frostyard/disk";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { renderSha256Sums, type DiskArtifact } from "@frostyard/disk";
 import { getBoolean, getOptionalString, InputError, type InputGetter, type Logger } from "@frostyard/kit";
 import { defaultImageVersion, validateImageVersion } from "@frostyard/mkosi";
 import { parseReference, RegistryAuthError, RegistryDeniedError, type ImageReference } from "@frostyard/oci";
@@ -67,6 +69,22 @@ export function parsePushInputs(get: InputGetter, now = new Date()): DiskPushInp
   return { repository, tag, overwrite: getBoolean(get, "push-overwrite", false), login };
 }
 
+/** Each file once: bootc-image-builder writes raw and ami (and iso and anaconda-iso) to one file. */
+export function uniqueDisks<T extends Pick<DiskArtifact, "path">>(built: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return built.filter((disk) => !seen.has(disk.path) && seen.add(disk.path));
+}
+
+/**
+ * SHA256SUMS as the artifact names its files: by base name, since oras pull and podman artifact extract
+ * write each layer as its title into one directory, so `sha256sum -c SHA256SUMS` works where they put them.
+ * For disks at the top of the output directory (qemu-img, mkosi) it is the output directory's SHA256SUMS
+ * byte for byte; the builders' per-type sub-directories (`qcow2/disk.qcow2`) are flattened.
+ */
+export function artifactSha256Sums(disks: readonly Pick<DiskArtifact, "path" | "sha256">[]): string {
+  return renderSha256Sums(disks.map((disk) => ({ name: basename(disk.path), sha256: disk.sha256 })));
+}
+
 /** The files of one run: every disk (its sha256 already known from the build) and SHA256SUMS, in that order. */
 export function artifactFiles(built: readonly Pick<DiskArtifact, "path" | "sha256">[], sums: string) {
   return [
@@ -82,12 +100,15 @@ export function artifactFiles(built: readonly Pick<DiskArtifact, "path" | "sha25
 export async function pushDisks(options: {
   push: DiskPushInputs;
   built: readonly DiskArtifact[];
-  sums: string;
   annotations: Record<string, string>;
   logger: Logger;
 }): Promise<PushedArtifact> {
   const { push, logger } = options;
   const client = registryClientFor(push.login, logger, push.repository.registry);
+  const disks = uniqueDisks(options.built);
+  const scratch = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), "disk-push-"));
+  const sums = join(scratch, "SHA256SUMS");
+  await writeFile(sums, artifactSha256Sums(disks));
   try {
     return await logger.group(
       `push ${push.repository.registry}/${push.repository.repository}:${push.tag}`,
@@ -96,7 +117,7 @@ export async function pushDisks(options: {
           client,
           target: push.repository,
           tag: push.tag,
-          files: artifactFiles(options.built, options.sums),
+          files: artifactFiles(disks, sums),
           artifactType: DISK_ARTIFACT_TYPE,
           annotations: options.annotations,
           overwrite: push.overwrite,
@@ -105,6 +126,8 @@ export async function pushDisks(options: {
     );
   } catch (error) {
     throw pushInputError(error, push);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 
