@@ -15,8 +15,13 @@ const NOW = new Date("2026-12-04T17:05:09Z");
 const parse = (inputs: Record<string, string>) => parsePushInputs((name) => inputs[name] ?? "", NOW);
 
 describe("disk-image push inputs", () => {
-  test("no push-image: nothing is pushed", () => {
-    expect(parse({ "push-overwrite": "false" })).toBeUndefined();
+  test.each<[string, Record<string, string>]>([
+    ["the defaults", { "push-overwrite": "false" }],
+    // A workflow passes the tag and login to every job and sets push-image where it pushes.
+    ["a push-tag alone", { "push-tag": "1" }],
+    ["a login alone", { "registry-username": "ci", "registry-password": "x" }],
+  ])("no push-image, %s: nothing is pushed", (_name, inputs) => {
+    expect(parse(inputs)).toBeUndefined();
   });
 
   test.each<[string, Record<string, string>, { tag: string; overwrite?: boolean; login?: object }]>([
@@ -81,17 +86,10 @@ describe("disk-image push inputs", () => {
       "push-tag",
       "cannot be an image tag",
     ],
-    ["push-tag without push-image", { "push-tag": "1" }, "push-tag", "push-image is empty"],
     [
       "push-overwrite without push-image",
       { "push-overwrite": "true" },
       "push-overwrite",
-      "push-image is empty",
-    ],
-    [
-      "a login without push-image",
-      { "registry-username": "ci", "registry-password": "x" },
-      "registry-username",
       "push-image is empty",
     ],
     [

@@ -34,15 +34,8 @@ export function parsePushInputs(get: InputGetter, now = new Date()): DiskPushInp
   const raw = getOptionalString(get, "push-image");
   const login = parseRegistryLogin(get, { registryImplied: true });
   if (raw === undefined) {
-    // push-overwrite is left to its boolean parse: its default "false" is always set.
-    for (const name of ["push-tag", "registry-username"]) {
-      if (getOptionalString(get, name) !== undefined)
-        throw new InputError(
-          name,
-          "is set but push-image is empty: nothing is pushed",
-          `${name} with push-image`,
-        );
-    }
+    // push-tag and the login alone are ignored: a workflow passes them to every job and sets push-image
+    // where it pushes. push-overwrite: true is a request to move a tag, which cannot happen without one.
     if (getBoolean(get, "push-overwrite", false))
       throw new InputError(
         "push-overwrite",
