@@ -66,7 +66,8 @@ describe.skipIf(skip)("build.yml's multi-arch path: two platforms joined in one 
   const repository = "os";
 
   beforeAll(async () => {
-    for (const action of ["build-mkosi", "lint-bootc", "cosign-sign", "publish-index"]) ensureBuilt(action);
+    for (const action of ["build-mkosi", "lint-bootc", "publish-image", "cosign-sign", "publish-index"])
+      ensureBuilt(action);
     const debs = { amd64: await busyboxStaticDeb("amd64"), arm64: await busyboxStaticDeb("arm64") };
     e2e = await startWorkflowE2E({
       scratchPrefix: "frostyard-workflow-multiarch-",

@@ -1,24 +1,13 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runWorkflow, type WorkflowRun } from "@frostyard/runner";
-import {
-  hostedServicesUnavailable,
-  startTestHostedServices,
-  type HostedServices,
-} from "../helpers/hosted-services";
+import type { WorkflowRun } from "@frostyard/runner";
+import { hostedServicesUnavailable } from "../helpers/hosted-services";
 import { copyTestProject } from "../helpers/mkosi-project";
-import { startRegistry, type TestRegistry } from "../helpers/registry";
-import { ensureBuilt, repoRoot } from "../helpers/run-action";
-import {
-  ensureToolbox,
-  inToolbox,
-  toolboxUnavailable,
-  TOOLBOX_BUILD_TIMEOUT_MS,
-  type Toolbox,
-} from "../helpers/toolbox";
+import { ensureBuilt } from "../helpers/run-action";
+import { toolboxUnavailable, TOOLBOX_BUILD_TIMEOUT_MS } from "../helpers/toolbox";
 import { missingTools } from "../helpers/tools";
+import { startWorkflowE2E, type WorkflowE2E } from "../helpers/workflow-e2e";
 
 /**
  * The reusable workflow (.github/workflows/build.yml) end to end through `frostyard-build workflow`'s
@@ -32,9 +21,9 @@ import { missingTools } from "../helpers/tools";
  * What this does not model of a hosted runner: `runs-on` (recorded; every cell runs here, one after
  * another, none in parallel), a fresh VM per job (jobs share this machine's tool and mkosi caches), the
  * real checkout (the workspace is the checkout), GitHub's OIDC token (so sign-keyless is not run:
- * signing is `key`), post steps at job end (they run right after their main step), and multi-arch (only
- * amd64 can be built here; the index job is skipped, and tests/e2e/workflow-image-index.test.ts covers
- * the index step against the registry).
+ * signing is `key`), and post steps at job end (they run right after their main step). One platform
+ * here, so the index job is skipped: tests/e2e/workflow-run-multiarch.test.ts runs the multi-arch path
+ * (linux/amd64 and linux/arm64, joined in an index).
  */
 
 const skip =
@@ -47,79 +36,34 @@ const VERSION = "1.0";
 const PROFILES = ["extra", "small"];
 
 describe.skipIf(skip)("build.yml end to end through the local workflow runner", () => {
-  let toolbox: Toolbox;
-  let scratch: string;
+  let e2e: WorkflowE2E;
+  let registry: WorkflowE2E["registry"];
   let keys: string;
-  let registry: TestRegistry;
-  let services: HostedServices;
   let push: WorkflowRun;
   let catalogAfterPush: string[];
   const tagsAfterPush: Record<string, string[]> = {};
 
-  const authHeader = () => ({
-    authorization: `Basic ${Buffer.from(`${CREDENTIALS.user}:${CREDENTIALS.password}`).toString("base64")}`,
-  });
-  const catalog = async () =>
-    (
-      (await (await fetch(`${registry.url}/v2/_catalog`, { headers: authHeader() })).json()) as {
-        repositories: string[] | null;
-      }
-    ).repositories ?? [];
-  const tags = async (repository: string) => {
-    const response = await fetch(`${registry.url}/v2/${repository}/tags/list`, { headers: authHeader() });
-    if (response.status === 404) return [];
-    return (((await response.json()) as { tags: string[] | null }).tags ?? []).sort();
-  };
-  const digestOf = async (repository: string, tag: string) => {
-    const response = await fetch(`${registry.url}/v2/${repository}/manifests/${tag}`, {
-      method: "HEAD",
-      headers: {
-        ...authHeader(),
-        accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json",
-      },
-    });
-    return response.headers.get("docker-content-digest");
-  };
+  const catalog = () => e2e.catalog();
+  const tags = (repository: string) => e2e.tags(repository);
+  const digestOf = (repository: string, tag: string) => e2e.digestOf(repository, tag);
 
-  const workflow = async (event: "push" | "pull_request") => {
-    const privateKey = await readFile(join(keys, "cosign.private"), "utf8");
-    return runWorkflow({
-      file: join(repoRoot, ".github/workflows/build.yml"),
-      event,
-      workdir: scratch,
-      tempDir: scratch,
-      services,
-      repository: "frostyard/e2e-os",
-      sha: "0123456789abcdef0123456789abcdef01234567",
-      inputs: {
-        directory: "project",
-        profiles: PROFILES.join(","),
-        image: `${registry.host}/os`,
-        "image-version": VERSION,
-        "mkosi-ref": "system",
-        signing: "key",
-      },
-      secrets: {
-        COSIGN_PRIVATE_KEY: privateKey,
-        COSIGN_PASSWORD: PASSPHRASE,
-        REGISTRY_USERNAME: CREDENTIALS.user,
-        REGISTRY_PASSWORD: CREDENTIALS.password,
-      },
-      env: {
-        ...toolbox.env,
-        FROSTYARD_TOOLBOX_BINDS: scratch,
-        FROSTYARD_BUILD_CACHE: join(scratch, "build-cache"),
-        SOURCE_DATE_EPOCH: "1735689600",
-      },
-      stepTimeoutMs: 900_000,
+  const workflow = (event: "push" | "pull_request") =>
+    e2e.run(event, {
+      directory: "project",
+      profiles: PROFILES.join(","),
+      "image-version": VERSION,
     });
-  };
 
   beforeAll(async () => {
-    for (const action of ["build-mkosi", "lint-bootc", "cosign-sign", "publish-index"]) ensureBuilt(action);
-    toolbox = await ensureToolbox();
-    scratch = await mkdtemp(join(tmpdir(), "frostyard-workflow-e2e-"));
-    const project = await copyTestProject(scratch);
+    for (const action of ["build-mkosi", "lint-bootc", "publish-image", "cosign-sign", "publish-index"])
+      ensureBuilt(action);
+    e2e = await startWorkflowE2E({
+      scratchPrefix: "frostyard-workflow-e2e-",
+      credentials: CREDENTIALS,
+      passphrase: PASSPHRASE,
+    });
+    ({ registry, keys } = e2e);
+    const project = await copyTestProject(e2e.scratch);
     // A second profile that adds nothing, so two images are built from one cache; and /sysroot with the
     // /ostree link, which a bootc base has and lint-bootc's baseimage-root requires (the test project is a
     // plain Debian tree, and build.yml has no input to skip a lint).
@@ -127,38 +71,13 @@ describe.skipIf(skip)("build.yml end to end through the local workflow runner", 
     await writeFile(join(project, "mkosi.profiles/small/mkosi.conf"), "# Profile small: the base as is.\n");
     await mkdir(join(project, "mkosi.extra/sysroot/ostree"), { recursive: true });
     await symlink("sysroot/ostree", join(project, "mkosi.extra/ostree"));
-    keys = join(scratch, "keys");
-    await mkdir(keys);
-    await writeFile(join(keys, "passphrase"), PASSPHRASE, { mode: 0o600 });
-    // An independent key maker: the trixie skopeo writes the cosign-format pair the workflow signs with.
-    const made = await inToolbox(
-      [
-        "skopeo",
-        "generate-sigstore-key",
-        "--output-prefix",
-        join(keys, "cosign"),
-        "--passphrase-file",
-        join(keys, "passphrase"),
-      ],
-      { binds: [keys] },
-    );
-    expect(made.code, made.stderr).toBe(0);
-    [registry, services] = await Promise.all([
-      startRegistry({ htpasswd: CREDENTIALS }),
-      startTestHostedServices(),
-    ]);
-    await writeFile(
-      join(keys, "registries.yaml"),
-      `docker:\n  ${registry.host}:\n    use-sigstore-attachments: true\n`,
-    );
     push = await workflow("push");
     catalogAfterPush = await catalog();
     for (const repository of catalogAfterPush) tagsAfterPush[repository] = await tags(repository);
   }, TOOLBOX_BUILD_TIMEOUT_MS + 1_800_000);
 
   afterAll(async () => {
-    await Promise.all([registry?.stop(), services?.stop()]);
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await e2e?.stop();
   });
 
   const job = (run: WorkflowRun, id: string) => run.jobs.find((j) => j.id === id)!;
@@ -210,24 +129,7 @@ describe.skipIf(skip)("build.yml end to end through the local workflow runner", 
 
   test("signatures verify with the trixie skopeo under a sigstoreSigned policy; latest is the signed digest", async () => {
     const digests = JSON.parse(push.outputs.digests ?? "") as Record<string, Record<string, string>>;
-    const policy = join(keys, "policy.json");
-    await writeFile(
-      policy,
-      JSON.stringify({
-        default: [{ type: "reject" }],
-        transports: {
-          docker: {
-            [registry.host]: [
-              {
-                type: "sigstoreSigned",
-                keyPath: join(keys, "cosign.pub"),
-                signedIdentity: { type: "matchRepository" },
-              },
-            ],
-          },
-        },
-      }),
-    );
+    const policy = await e2e.writePolicy();
     for (const profile of PROFILES) {
       const digest = digests[profile]!["linux/amd64"]!;
       expect(await digestOf(`os/${profile}`, "latest")).toBe(digest);
@@ -235,22 +137,18 @@ describe.skipIf(skip)("build.yml end to end through the local workflow runner", 
         [VERSION, "latest", `${digest.replace(":", "-")}.sig`].sort(),
       );
       const out = join(keys, `pull-${profile}`);
-      const pulled = await inToolbox(
-        [
-          "skopeo",
-          "copy",
-          "--policy",
-          policy,
-          "--registries.d",
-          keys,
-          "--src-tls-verify=false",
-          "--src-creds",
-          `${CREDENTIALS.user}:${CREDENTIALS.password}`,
-          `docker://${registry.host}/os/${profile}:latest`,
-          `dir:${out}`,
-        ],
-        { binds: [keys] },
-      );
+      const pulled = await e2e.skopeo([
+        "copy",
+        "--policy",
+        policy,
+        "--registries.d",
+        keys,
+        "--src-tls-verify=false",
+        "--src-creds",
+        `${CREDENTIALS.user}:${CREDENTIALS.password}`,
+        `docker://${registry.host}/os/${profile}:latest`,
+        `dir:${out}`,
+      ]);
       expect(pulled.code, pulled.stderr).toBe(0);
     }
   });
