@@ -33,6 +33,8 @@ import { startWorkflowE2E, type WorkflowE2E } from "../helpers/workflow-e2e";
  * VM per job (cells share this machine's caches, one after another), the real checkout, GitHub's OIDC
  * token (signing is `key`; sign-keyless is skipped), and post steps at job end. tests/e2e/workflow-run.test.ts
  * covers two profiles on one platform and the pull-request path.
+ *
+ * It takes 2–3.5 min here (2 cores, load average 6–14 from other work), both busybox .debs cached.
  */
 
 const skip =
