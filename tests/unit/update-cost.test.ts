@@ -16,6 +16,11 @@ describe("predecessorTag: the tag a new version follows", () => {
     // Floating names and cosign's signature tags are not versions; the version itself is not its own predecessor.
     [["latest", "stable", `sha256-${"a".repeat(64)}.sig`, "1.2"], "1.2", undefined],
     [["2.0"], "1.0", undefined],
+    // Per-platform tags follow their own platform; a plain version follows plain versions (an index's tag).
+    [["1.0", "1.0-amd64", "1.0-arm64", "2.0-amd64"], "2.0-arm64", "1.0-arm64"],
+    [["1.0-amd64", "1.0-arm64", "2.0-amd64"], "3.0-amd64", "2.0-amd64"],
+    [["1.0", "1.0-amd64", "1.0-arm64"], "2.0", "1.0"],
+    [["1.0-amd64"], "2.0-arm64", undefined],
   ])("%j before %s → %s", (tags, version, expected) => {
     expect(predecessorTag(tags, version)).toBe(expected);
   });

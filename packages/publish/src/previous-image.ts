@@ -3,14 +3,24 @@ import { formatReference, type ImageReference, type RegistryClient } from "@fros
 import { previousFromRegistry, type PreviousLayers } from "@frostyard/rootfs-oci";
 import { isFloatingTag } from "./floating-tags";
 
+/** A per-platform tag's suffix, as the reusable workflow writes `<version>-<arch>` (GOARCH names). */
+const PLATFORM_SUFFIX = /-(amd64|arm64|arm|386|ppc64le|s390x|riscv64|loong64|mips64le)$/;
+const platformSuffix = (tag: string) => PLATFORM_SUFFIX.exec(tag)?.[1];
+
 /**
  * The tag a new version follows: the greatest of the repository's version tags that sorts before it
- * (numbers compared as numbers: 1.10 after 1.9, 20261204… after 20261203…). Floating names and cosign's
- * `sha256-<hex>.sig|.att|.sbom` tags are not versions.
+ * (numbers compared as numbers: 1.10 after 1.9, 20261204… after 20261203…), among the tags of the same
+ * platform: `2.0-arm64` follows `1.0-arm64`, never `2.0-amd64` (another architecture shares no layer and
+ * would make the update cost meaningless), and a plain version follows plain versions. Floating names and
+ * cosign's `sha256-<hex>.sig|.att|.sbom` tags are not versions.
  */
 export function predecessorTag(tags: readonly string[], version: string): string | undefined {
   const compare = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
-  const versions = tags.filter((t) => t !== version && !isFloatingTag(t) && !/^sha256-[0-9a-f]{64}/.test(t));
+  const suffix = platformSuffix(version);
+  const versions = tags.filter(
+    (t) =>
+      t !== version && !isFloatingTag(t) && !/^sha256-[0-9a-f]{64}/.test(t) && platformSuffix(t) === suffix,
+  );
   return versions
     .filter((t) => compare(t, version) < 0)
     .sort(compare)
