@@ -159,6 +159,29 @@ describe("GitHub's parser accepts every workflow", () => {
   });
 });
 
+describe("every step of this repository's actions passes inputs the action declares", () => {
+  // GitHub only warns about an unknown `with:` key at run time ("Unexpected input"), and the action then
+  // runs without it: a renamed input would silently stop reaching the action.
+  const ownSteps = WORKFLOWS.flatMap((path) => {
+    const jobs = (parseYaml(read(path)) as { jobs?: Record<string, { steps?: Step[] }> }).jobs ?? {};
+    return Object.entries(jobs).flatMap(([job, body]) =>
+      (body.steps ?? [])
+        .filter((step) => step.uses?.startsWith("$/") || step.uses?.startsWith("./"))
+        .map((step) => [`${path} ${job} ${step.uses!}`, step] as const),
+    );
+  });
+
+  test("there are such steps", () => {
+    expect(ownSteps.length).toBeGreaterThan(10);
+  });
+
+  test.each(ownSteps)("%s", (_where, step) => {
+    const actionFile = `${step.uses!.replace(/^\$\/|^\.\//, "")}/action.yml`;
+    const declared = Object.keys((parseYaml(read(actionFile)) as { inputs?: object }).inputs ?? {});
+    expect(Object.keys(step.with ?? {}).filter((name) => !declared.includes(name))).toEqual([]);
+  });
+});
+
 describe("GitHub's parser accepts every action", () => {
   test.each(ACTIONS)("%s", (path) => {
     const parsed = parseAction({ name: path, content: read(path) }, new NoOperationTraceWriter());
@@ -188,7 +211,7 @@ describe("least privilege per job", () => {
     ["index", ["packages"]],
     ["sign-keyless", ["id-token", "packages"]],
     ["sign", ["packages"]],
-    ["disk-images", []],
+    ["disk-images", ["packages"]],
     ["sysexts", []],
     ["summary", []],
   ])("%s writes only %j", (job, scopes) => {
