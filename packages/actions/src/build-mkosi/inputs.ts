@@ -25,6 +25,7 @@ import {
 import { parseReference, type ImageReference } from "@frostyard/oci";
 import type { PreviousImageChoice } from "@frostyard/publish";
 import { parseRegistryLogin } from "../registry-login";
+import { parseRepositoryInput } from "../repository-input";
 
 export const COMPRESSIONS = ["gzip", "zstd"] as const;
 
@@ -122,24 +123,11 @@ function optionalVersionTag(raw: string | undefined): { versionTag?: string } {
 
 function parseImage(raw: string | undefined): ImageReference | undefined {
   if (raw === undefined) return undefined;
-  let ref: ImageReference;
-  try {
-    ref = parseReference(raw);
-  } catch (error) {
-    throw new InputError(
-      "image",
-      (error as Error).message,
-      "a repository such as ghcr.io/acme/os (no tag: the image version is the tag)",
-    );
-  }
-  if (ref.tag !== undefined || ref.digest !== undefined) {
-    throw new InputError(
-      "image",
-      `'${raw}' names a tag or digest`,
-      "a repository only, such as ghcr.io/acme/os; the image version becomes its tag, and the tags input adds more",
-    );
-  }
-  return ref;
+  return parseRepositoryInput(
+    "image",
+    raw,
+    "a repository only, such as ghcr.io/acme/os; the image version becomes its tag, and the tags input adds more",
+  );
 }
 
 export function parseInputs(get: InputGetter): BuildMkosiInputs {

@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import { renderSha256Sums, type DiskArtifact } from "@frostyard/disk";
 import { getBoolean, getOptionalString, InputError, type InputGetter, type Logger } from "@frostyard/kit";
 import { defaultImageVersion, validateImageVersion } from "@frostyard/mkosi";
-import { parseReference, RegistryAuthError, RegistryDeniedError, type ImageReference } from "@frostyard/oci";
+import { RegistryAuthError, RegistryDeniedError, type ImageReference } from "@frostyard/oci";
 import {
   DISK_ARTIFACT_TYPE,
   pushArtifact,
@@ -13,6 +13,7 @@ import {
   type PushedArtifact,
 } from "@frostyard/publish";
 import { parseRegistryLogin, type RegistryLogin } from "../registry-login";
+import { parseRepositoryInput } from "../repository-input";
 
 /** Where disk-image pushes its disks as one OCI artifact; undefined when push-image is empty. */
 export interface DiskPushInputs {
@@ -44,14 +45,7 @@ export function parsePushInputs(get: InputGetter, now = new Date()): DiskPushInp
       );
     return undefined;
   }
-  let repository: ImageReference;
-  try {
-    repository = parseReference(raw);
-  } catch (error) {
-    throw new InputError("push-image", (error as Error).message, REPOSITORY_ACCEPTED);
-  }
-  if (repository.tag !== undefined || repository.digest !== undefined)
-    throw new InputError("push-image", `'${raw}' names a tag or digest`, REPOSITORY_ACCEPTED);
+  const repository = parseRepositoryInput("push-image", raw, REPOSITORY_ACCEPTED);
   const given = getOptionalString(get, "push-tag");
   const tag = given
     ? validateImageVersion(given, "push-tag")

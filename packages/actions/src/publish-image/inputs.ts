@@ -1,7 +1,8 @@
 import { getBoolean, getList, getOptionalString, InputError, type InputGetter } from "@frostyard/kit";
 import { validateImageVersion } from "@frostyard/mkosi";
-import { parseReference, withTag, type ImageReference } from "@frostyard/oci";
+import { withTag, type ImageReference } from "@frostyard/oci";
 import { parseRegistryLogin, type RegistryLogin } from "../registry-login";
+import { parseRepositoryInput } from "../repository-input";
 
 /** Every input of actions/publish-image, parsed once. */
 export interface PublishImageInputs extends RegistryLogin {
@@ -19,19 +20,6 @@ function required(get: InputGetter, name: string, accepted: string): string {
   const value = getOptionalString(get, name);
   if (value === undefined) throw new InputError(name, "is required but was empty", accepted);
   return value;
-}
-
-function parseImage(raw: string): ImageReference {
-  const accepted = "a repository such as ghcr.io/acme/os (no tag: version is the tag, tags adds more)";
-  let image: ImageReference;
-  try {
-    image = parseReference(raw);
-  } catch (error) {
-    throw new InputError("image", (error as Error).message, accepted);
-  }
-  if (image.tag !== undefined || image.digest !== undefined)
-    throw new InputError("image", `'${raw}' names a tag or digest`, accepted);
-  return image;
 }
 
 function parseTags(image: ImageReference, tags: string[]): string[] {
@@ -56,9 +44,8 @@ export function parseInputs(get: InputGetter): PublishImageInputs {
     "an OCI image layout directory, e.g. build-mkosi's oci-layout output",
   );
   const refName = getOptionalString(get, "ref-name");
-  const image = parseImage(
-    required(get, "image", "a repository such as ghcr.io/acme/os (no tag: version is the tag)"),
-  );
+  const accepted = "a repository such as ghcr.io/acme/os (no tag: version is the tag, tags adds more)";
+  const image = parseRepositoryInput("image", required(get, "image", accepted), accepted);
   const version = validateImageVersion(
     required(get, "version", "the immutable version tag the image is pushed under, e.g. 2026.12.04"),
     "version",

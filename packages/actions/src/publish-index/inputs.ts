@@ -1,8 +1,9 @@
 import { getBoolean, getList, getOptionalString, InputError, type InputGetter } from "@frostyard/kit";
 import { validateImageVersion } from "@frostyard/mkosi";
-import { parseReference, type ImageReference } from "@frostyard/oci";
+import type { ImageReference } from "@frostyard/oci";
 import { parsePlatform, type PlatformImage } from "@frostyard/publish";
 import { parseRegistryLogin, type RegistryLogin } from "../registry-login";
+import { parseRepositoryInput } from "../repository-input";
 
 /** Every input of actions/publish-index, parsed once. */
 export interface PublishIndexInputs extends RegistryLogin {
@@ -36,14 +37,7 @@ export function parseInputs(get: InputGetter): PublishIndexInputs {
   const raw = getOptionalString(get, "image");
   const accepted = "a repository such as ghcr.io/acme/os (no tag: version is the tag)";
   if (raw === undefined) throw new InputError("image", "is required but was empty", accepted);
-  let image: ImageReference;
-  try {
-    image = parseReference(raw);
-  } catch (error) {
-    throw new InputError("image", (error as Error).message, accepted);
-  }
-  if (image.tag !== undefined || image.digest !== undefined)
-    throw new InputError("image", `'${raw}' names a tag or digest`, accepted);
+  const image = parseRepositoryInput("image", raw, accepted);
   const version = getOptionalString(get, "version");
   if (version === undefined)
     throw new InputError(

@@ -1,0 +1,18 @@
+import { InputError } from "@frostyard/kit";
+import { parseReference, type ImageReference } from "@frostyard/oci";
+
+/**
+ * An input naming a repository to push to: a registry and path, no tag and no digest (the version input
+ * is the tag). Anything else is an InputError naming `input`, with what it accepts.
+ */
+export function parseRepositoryInput(input: string, raw: string, accepted: string): ImageReference {
+  let ref: ImageReference;
+  try {
+    ref = parseReference(raw);
+  } catch (error) {
+    throw new InputError(input, (error as Error).message, accepted);
+  }
+  if (ref.tag !== undefined || ref.digest !== undefined)
+    throw new InputError(input, `'${raw}' names a tag or digest`, accepted);
+  return ref;
+}
