@@ -38,12 +38,30 @@ describe("disk-image inputs", () => {
       bootTimeoutSeconds: 600,
       bootExpect: expect.any(Array),
       bootCommands: [],
-      outputDirectory: "disk-output",
+      containerStorage: { kind: "auto" },
       name: "disk",
       upload: true,
       artifactName: "disk-image",
       artifactPartSize: 2000 * 1024 * 1024,
     });
+  });
+
+  test.each([
+    [{}, undefined],
+    [{ "output-directory": "disk-output" }, "disk-output"],
+    [{ "output-directory": "/mnt/disks" }, "/mnt/disks"],
+  ])("output-directory %j: empty is automatic (undefined), a value is kept as given", (inputs, expected) => {
+    expect(parse({ image: SRC, ...inputs }).outputDirectory).toBe(expected);
+  });
+
+  test.each([
+    ["", { kind: "auto" }],
+    ["auto", { kind: "auto" }],
+    ["default", { kind: "default" }],
+    ["/mnt/containers", { kind: "path", path: "/mnt/containers" }],
+    ["storage", { kind: "path", path: join(process.cwd(), "storage") }],
+  ])("container-storage %j", (value, expected) => {
+    expect(parse({ image: SRC, "container-storage": value }).containerStorage).toEqual(expected);
   });
 
   test.each(["image-builder", "bootc-image-builder"])("%s: the AMI upload's three inputs", (builder) => {

@@ -13,6 +13,14 @@ import {
 import { renderConfig } from "./config";
 import { describeArtifact, diskInfo, type DiskArtifact } from "./convert";
 import { freeOn, freeSpaceLine } from "./free-space";
+import {
+  chooseContainerStorage,
+  describeVolume,
+  ensureDirectory,
+  storageArgv,
+  volumeState,
+  type ContainerStorageRequest,
+} from "./storage-volume";
 import type { TomlTable } from "./toml";
 import { BOOTABLE_TYPES, QEMU_FORMAT } from "./types";
 
@@ -29,6 +37,10 @@ export interface BuildWithContainerOptions extends Omit<BuilderRunOptions, "conf
    * checksum files beside each disk are written by us afterwards.
    */
   owner?: { uid: number; gid: number };
+  /** Where the pull and the builders' storage go (src/storage-volume.ts); default: podman's as configured. */
+  containerStorage?: ContainerStorageRequest;
+  /** The volume automatic storage compares with and moves to; default: the output directory's. */
+  workVolume?: string;
 }
 
 export interface PodmanCommand {
@@ -84,7 +96,6 @@ export class BuilderOutputError extends Error {
 export async function buildWithContainer(options: BuildWithContainerOptions): Promise<DiskArtifact[]> {
   const { logger } = options;
   const podman = options.podman ?? { command: "podman", prefix: [] };
-  const exec = (argv: string[]) => execStreaming(podman.command, [...podman.prefix, ...argv], { logger });
   let configFile: string | undefined;
   if (options.config) {
     const rendered = renderConfig(options.config);
@@ -93,15 +104,31 @@ export async function buildWithContainer(options: BuildWithContainerOptions): Pr
     await writeFile(configFile, rendered.content, { mode: 0o600 });
   }
   await mkdir(options.outputDirectory, { recursive: true });
-  await logger.group(`pull ${options.sourceRef}`, () => exec(pullArgv(options.sourceRef, options.arch)));
-  const storage =
-    options.storage ??
+  const graphRoot = async (global: readonly string[]) =>
     (
-      await execStreaming(podman.command, [...podman.prefix, ...GRAPH_ROOT_ARGV], {
+      await execStreaming(podman.command, [...podman.prefix, ...global, ...GRAPH_ROOT_ARGV], {
         logger,
         captureStdout: true,
       })
     ).stdout.trim();
+  const request: ContainerStorageRequest = options.storage
+    ? { kind: "default" }
+    : (options.containerStorage ?? { kind: "default" });
+  const plan = chooseContainerStorage(
+    request,
+    request.kind === "auto" ? await volumeState(await graphRoot([])) : { path: "" },
+    request.kind === "auto" ? await volumeState(options.workVolume ?? options.outputDirectory) : { path: "" },
+  );
+  const owner = options.owner ?? { uid: 0, gid: 0 };
+  for (const dir of [plan.root, plan.runroot])
+    if (dir) await ensureDirectory(dir, { uid: owner.uid, gid: owner.gid, logger });
+  // Pull, graph root and every run go to one storage: the builder reads the very image that was pulled.
+  const global = storageArgv(plan);
+  const exec = (argv: string[]) =>
+    execStreaming(podman.command, [...podman.prefix, ...global, ...argv], { logger });
+  await logger.group(`pull ${options.sourceRef}`, () => exec(pullArgv(options.sourceRef, options.arch)));
+  const storage = options.storage ?? plan.root ?? (await graphRoot(global));
+  logger.info(`${describeVolume("container storage", await volumeState(storage))}: ${plan.reason}`);
   // The builders' osbuild trees live in the storage, often on another volume than the output.
   const storageFree = { path: `container storage ${storage}`, before: await freeOn(storage) };
   const runOptions: BuilderRunOptions = { ...options, storage, ...(configFile ? { configFile } : {}) };

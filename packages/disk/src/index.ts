@@ -14,3 +14,4 @@ export * from "./artifact-split";
 export * from "./artifact-upload";
 export * from "./ami";
 export * from "./free-space";
+export * from "./storage-volume";

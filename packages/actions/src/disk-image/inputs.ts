@@ -33,9 +33,11 @@ import {
   type AmiUpload,
   type Arch,
   type TomlTable,
+  type ContainerStorageRequest,
 } from "@frostyard/disk";
 import { parseReference } from "@frostyard/oci";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { SharedBuildOptions } from "../build-sysext/inputs";
 import { parseMkosiInputs } from "./mkosi";
 import { parsePushInputs, type DiskPushInputs } from "./push";
@@ -65,7 +67,10 @@ export interface DiskImageInputs {
   bootExpect: readonly RegExp[];
   /** Typed into the booted guest's serial console, each must exit 0. */
   bootCommands: string[];
-  outputDirectory: string;
+  /** Relative to the workspace; undefined: `disk-output` on the volume with the most free space. */
+  outputDirectory?: string;
+  /** The builders' rootful storage (container-storage). */
+  containerStorage: ContainerStorageRequest;
   name: string;
   upload: boolean;
   artifactName: string;
@@ -75,6 +80,17 @@ export interface DiskImageInputs {
   amiUpload?: AmiUpload;
   /** Where the disks go as one OCI artifact, after every boot test passed; undefined: not pushed. */
   push?: DiskPushInputs;
+}
+
+function withOutputDirectory(value: string | undefined): { outputDirectory?: string } {
+  return value === undefined ? {} : { outputDirectory: value };
+}
+
+/** Empty: automatic; `default`: podman's as configured; anything else a directory (relative to the workspace). */
+export function parseContainerStorage(value: string | undefined): ContainerStorageRequest {
+  if (value === undefined || value === "auto") return { kind: "auto" };
+  if (value === "default") return { kind: "default" };
+  return { kind: "path", path: resolve(value) };
 }
 
 function mapped<T>(fn: () => T, map: (error: unknown) => InputError | undefined): T {
@@ -286,7 +302,8 @@ export function parseInputs(get: InputGetter): DiskImageInputs {
     bootTimeoutSeconds: getInteger(get, "boot-timeout", { min: 10, max: 7200, default: 600 }),
     bootExpect,
     bootCommands,
-    outputDirectory: getOptionalString(get, "output-directory") ?? "disk-output",
+    ...withOutputDirectory(getOptionalString(get, "output-directory")),
+    containerStorage: parseContainerStorage(getOptionalString(get, "container-storage")),
     name,
     upload: getBoolean(get, "upload", true),
     artifactName,

@@ -1,4 +1,5 @@
 import { mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { keyVerifier, parsePublicKey, verifyInRegistry } from "@frostyard/cosign";
 import {
@@ -8,6 +9,12 @@ import {
   BOOTABLE_TYPES,
   bootDisk,
   buildWithContainer,
+  chooseDiskVolume,
+  describeVolume,
+  ensureDirectory,
+  NoWorkVolumeError,
+  OUTPUT_DIRECTORY_NAME,
+  StorageDirectoryError,
   convertRawDisk,
   describeUpload,
   freeOn,
@@ -22,6 +29,7 @@ import {
 } from "@frostyard/disk";
 import { InputError, markdownTable, formatBytes, formatDuration, heading, codeBlock } from "@frostyard/kit";
 import { formatReference, parseReference, withDigest } from "@frostyard/oci";
+import { candidatePaths, probeVolumes, type VolumeCandidate } from "@frostyard/mkosi";
 import { registryClientFor } from "@frostyard/publish";
 import { coreLogger, run, setOutput, writeSummary, inputGetter } from "..";
 import { uploadSet } from "../build-sysext/upload";
@@ -74,6 +82,7 @@ function summary(
   failure?: string,
   upload?: UploadReport,
   free?: FreeSpace,
+  where?: string,
 ): string {
   const rows = built.map((b) => [
     b.type,
@@ -89,8 +98,18 @@ function summary(
     failure ? `**Failed:** ${failure}\n` : "",
     markdownTable(["type", "path", "size", "sha256", "boot"], rows),
     ...(upload ? describeUpload(upload).map((line) => `\n${line}`) : []),
+    ...(where ? [`\n${where}.`] : []),
     ...(free ? [`\nFree space: ${freeSpaceLine(free)}.`] : []),
   ].join("\n");
+}
+
+function remapVolumeError(error: unknown): unknown {
+  if (!(error instanceof NoWorkVolumeError)) return error;
+  return new InputError(
+    "output-directory",
+    `is empty (automatic) but ${error.message}`,
+    "a directory this job may create and write",
+  );
 }
 
 async function main(): Promise<void> {
@@ -101,8 +120,36 @@ async function main(): Promise<void> {
   if (inputs.amiUpload)
     for (const name of AWS_CREDENTIAL_ENV) if (process.env[name]) logger.setSecret(process.env[name]);
   if (inputs.push?.login.registryPassword) logger.setSecret(inputs.push.login.registryPassword);
-  const outputDirectory = resolve(inputs.outputDirectory);
-  await mkdir(outputDirectory, { recursive: true });
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? uid;
+  const directories = async (input: string, ...paths: string[]) => {
+    for (const path of paths)
+      await ensureDirectory(path, { uid, gid, logger }).catch((error: unknown) => {
+        if (error instanceof StorageDirectoryError)
+          throw new InputError(input, error.message, "a directory this job may create and write");
+        throw error;
+      });
+  };
+  const storageRequest = inputs.containerStorage;
+  if (storageRequest.kind === "path") await directories("container-storage", storageRequest.path);
+  // The container builders run podman through sudo anyway; the others stay on volumes we may write.
+  const canSudo =
+    uid !== 0 && (inputs.builder === "image-builder" || inputs.builder === "bootc-image-builder");
+  let volume: VolumeCandidate | undefined;
+  try {
+    volume = chooseDiskVolume(await probeVolumes(candidatePaths(process.env, tmpdir())), canSudo);
+  } catch (error) {
+    if (!(error instanceof NoWorkVolumeError) || !inputs.outputDirectory) throw remapVolumeError(error);
+  }
+  const outputDirectory = inputs.outputDirectory
+    ? resolve(inputs.outputDirectory)
+    : join(volume!.path, OUTPUT_DIRECTORY_NAME);
+  if (inputs.outputDirectory) await mkdir(outputDirectory, { recursive: true });
+  else await directories("output-directory", outputDirectory);
+  const where = inputs.outputDirectory
+    ? undefined
+    : `Output directory ${outputDirectory}, on the ${describeVolume("volume with the most free space:", { path: volume!.path, freeBytes: volume!.freeBytes })}`;
+  if (where) logger.info(where);
   const free: FreeSpace = { path: outputDirectory, before: await freeOn(outputDirectory) };
   const built: Built[] = [];
   let failure: string | undefined;
@@ -144,7 +191,6 @@ async function main(): Promise<void> {
         );
       const sourceRef = await verifiedSource(inputs);
       source = sourceRef;
-      const uid = process.getuid?.() ?? 0;
       artifacts = await buildWithContainer({
         builder: inputs.builder,
         builderImage: inputs.builderImage,
@@ -159,7 +205,9 @@ async function main(): Promise<void> {
         extraArgs: inputs.builderArgs,
         ...(inputs.amiUpload ? { amiUpload: inputs.amiUpload, amiEnv: awsCredentialNames(process.env) } : {}),
         podman: rootfulPodman(uid, process.env, inputs.amiUpload ? AWS_CREDENTIAL_ENV : []),
-        ...(uid !== 0 ? { owner: { uid, gid: process.getgid?.() ?? uid } } : {}),
+        ...(uid !== 0 ? { owner: { uid, gid } } : {}),
+        containerStorage: storageRequest,
+        ...(volume ? { workVolume: volume.path } : {}),
         scratch: join(process.env.RUNNER_TEMP || "/tmp", "disk-image-config"),
         logger,
       });
@@ -243,7 +291,7 @@ async function main(): Promise<void> {
     );
     for (const b of built) setOutput(`${b.type}-path`, b.path);
     await writeSummary(
-      summary(inputs, built, failure, uploaded, free) + (pushed ? `\n\n${pushSummary(pushed)}` : ""),
+      summary(inputs, built, failure, uploaded, free, where) + (pushed ? `\n\n${pushSummary(pushed)}` : ""),
     );
   }
 }

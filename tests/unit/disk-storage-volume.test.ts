@@ -1,0 +1,127 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import {
+  chooseContainerStorage,
+  chooseDiskVolume,
+  describeVolume,
+  ensureDirectory,
+  NoWorkVolumeError,
+  StorageDirectoryError,
+  storageArgv,
+  volumeState,
+  type ContainerStorageRequest,
+  type VolumeState,
+} from "@frostyard/disk";
+import { recordingLogger } from "@frostyard/kit";
+
+const GiB = 2 ** 30;
+const vol = (path: string, freeBytes: number, writable = true) => ({ path, freeBytes, writable });
+
+test.each([
+  [
+    "hosted runner: /mnt has the most room",
+    [vol("/home/runner/work/_temp", 20 * GiB), vol("/mnt", 70 * GiB)],
+    true,
+    "/mnt",
+  ],
+  [
+    "/mnt not writable without sudo",
+    [vol("/home/runner/work/_temp", 20 * GiB), vol("/mnt", 70 * GiB, false)],
+    false,
+    "/home/runner/work/_temp",
+  ],
+  [
+    "/mnt not writable, sudo may create it",
+    [vol("/r/_temp", 20 * GiB), vol("/mnt", 70 * GiB, false)],
+    true,
+    "/mnt",
+  ],
+  [
+    "a tie keeps the earlier candidate",
+    [vol("/r/_temp", 20 * GiB), vol("/tmp", 20 * GiB)],
+    false,
+    "/r/_temp",
+  ],
+])("disk volume: %s", (_, candidates, canSudo, chosen) => {
+  expect(chooseDiskVolume(candidates, canSudo).path).toBe(chosen);
+});
+
+test("no volume we may write: a domain error naming the candidates", () => {
+  expect(() => chooseDiskVolume([vol("/mnt", GiB, false)], false)).toThrow(NoWorkVolumeError);
+  expect(() => chooseDiskVolume([vol("/mnt", GiB, false)], false)).toThrow("no writable volume among /mnt");
+});
+
+const root = (freeBytes?: number, device?: number): VolumeState => ({
+  path: "/var/lib/containers/storage",
+  ...(freeBytes !== undefined ? { freeBytes } : {}),
+  ...(device !== undefined ? { device } : {}),
+});
+const work = (freeBytes?: number, device?: number): VolumeState => ({
+  path: "/mnt",
+  ...(freeBytes !== undefined ? { freeBytes } : {}),
+  ...(device !== undefined ? { device } : {}),
+});
+
+test.each<[string, ContainerStorageRequest, VolumeState, VolumeState, string[]]>([
+  [
+    "auto, hosted runner: / is smaller than /mnt",
+    { kind: "auto" },
+    root(20 * GiB, 1),
+    work(70 * GiB, 2),
+    ["--root", "/mnt/containers-storage", "--runroot", "/mnt/containers-storage-run"],
+  ],
+  ["auto, the graph root has more room", { kind: "auto" }, root(90 * GiB, 1), work(70 * GiB, 2), []],
+  ["auto, equal room keeps podman's", { kind: "auto" }, root(70 * GiB, 1), work(70 * GiB, 2), []],
+  [
+    "auto, same volume (reads differ while anything writes)",
+    { kind: "auto" },
+    root(10 * GiB, 1),
+    work(11 * GiB, 1),
+    [],
+  ],
+  ["auto, graph root unreadable", { kind: "auto" }, root(), work(70 * GiB, 2), []],
+  ["default, even with less room", { kind: "default" }, root(1 * GiB, 1), work(70 * GiB, 2), []],
+  [
+    "a path",
+    { kind: "path", path: "/srv/storage" },
+    root(90 * GiB, 1),
+    work(70 * GiB, 2),
+    ["--root", "/srv/storage", "--runroot", "/srv/storage-run"],
+  ],
+])("container storage: %s", (_, request, graphRoot, workVolume, argv) => {
+  const plan = chooseContainerStorage(request, graphRoot, workVolume);
+  expect(storageArgv(plan)).toEqual(argv);
+  expect(plan.root).toBe(argv[1]);
+  expect(plan.reason).not.toBe("");
+});
+
+test.each([
+  [{ path: "/mnt", freeBytes: 70 * GiB }, "work volume /mnt (70 GiB free)"],
+  [{ path: "/mnt" }, "work volume /mnt (? free)"],
+])("describeVolume %j", (state, line) => {
+  expect(describeVolume("work volume", state)).toBe(line);
+});
+
+test("a volume is read at the nearest existing ancestor; a directory under a file cannot be made", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "disk-storage-"));
+  try {
+    const state = await volumeState(join(dir, "not", "yet"));
+    expect(state.path).toBe(join(dir, "not", "yet"));
+    expect(state.freeBytes).toBeGreaterThan(0);
+    expect(state.device).toBe((await volumeState(dir)).device);
+    await ensureDirectory(join(dir, "a", "b"), { uid: 0, gid: 0, logger: recordingLogger() });
+    expect((await volumeState(join(dir, "a", "b"))).freeBytes).toBeGreaterThan(0);
+    await writeFile(join(dir, "file"), "");
+    const refused = ensureDirectory(join(dir, "file", "storage"), {
+      uid: 0,
+      gid: 0,
+      logger: recordingLogger(),
+    });
+    await expect(refused).rejects.toThrow(StorageDirectoryError);
+    await expect(refused).rejects.toThrow(`cannot create '${join(dir, "file", "storage")}' (ENOTDIR)`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
