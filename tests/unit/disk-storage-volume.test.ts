@@ -7,7 +7,12 @@ import {
   chooseDiskVolume,
   describeVolume,
   ensureDirectory,
+  GRAPH_ROOT_ARGV,
+  imageBuilderRuns,
   NoWorkVolumeError,
+  podmanCall,
+  pullArgv,
+  rootfulPodman,
   StorageDirectoryError,
   storageArgv,
   volumeState,
@@ -124,4 +129,54 @@ test("a volume is read at the nearest existing ancestor; a directory under a fil
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+const SRC = "ghcr.io/acme/os@sha256:" + "a".repeat(64);
+const BUILDER = "ghcr.io/osbuild/image-builder-cli@sha256:" + "b".repeat(64);
+const OWN = { root: "/mnt/containers-storage", runroot: "/mnt/containers-storage-run", reason: "moved" };
+const SUDO = rootfulPodman(1001, {});
+const run = imageBuilderRuns({
+  builderImage: BUILDER,
+  sourceRef: SRC,
+  types: ["qcow2"],
+  arch: "amd64",
+  outputDirectory: "/mnt/disk-output",
+  storage: OWN.root,
+})[0]!.argv;
+
+test.each([
+  [
+    "pull, own storage, through sudo",
+    SUDO,
+    OWN,
+    pullArgv(SRC, "amd64"),
+    ["-n", "--", "podman", "--root", OWN.root, "--runroot", OWN.runroot, "pull", "--arch", "amd64", SRC],
+  ],
+  [
+    "graph root, own storage, as root",
+    { command: "podman", prefix: [] },
+    OWN,
+    GRAPH_ROOT_ARGV,
+    ["--root", OWN.root, "--runroot", OWN.runroot, ...GRAPH_ROOT_ARGV],
+  ],
+  [
+    "pull, podman's storage",
+    SUDO,
+    { reason: "configured" },
+    pullArgv(SRC, "amd64"),
+    ["-n", "--", "podman", "pull", "--arch", "amd64", SRC],
+  ],
+  [
+    "the builder's run mounts the storage the pull wrote",
+    SUDO,
+    OWN,
+    run,
+    ["-n", "--", "podman", "--root", OWN.root, "--runroot", OWN.runroot, ...run],
+  ],
+])("podman call: %s", (_, podman, plan, argv, args) => {
+  expect(podmanCall(podman, plan, argv)).toEqual({ command: podman.command, args });
+});
+
+test("the builder's run mounts the own storage at the builders' storage path", () => {
+  expect(run.slice(0, 10)).toContain(`${OWN.root}:/var/lib/containers/storage`);
 });

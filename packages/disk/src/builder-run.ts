@@ -17,8 +17,9 @@ import {
   chooseContainerStorage,
   describeVolume,
   ensureDirectory,
-  storageArgv,
+  podmanCall,
   volumeState,
+  type ContainerStoragePlan,
   type ContainerStorageRequest,
 } from "./storage-volume";
 import type { TomlTable } from "./toml";
@@ -104,30 +105,28 @@ export async function buildWithContainer(options: BuildWithContainerOptions): Pr
     await writeFile(configFile, rendered.content, { mode: 0o600 });
   }
   await mkdir(options.outputDirectory, { recursive: true });
-  const graphRoot = async (global: readonly string[]) =>
-    (
-      await execStreaming(podman.command, [...podman.prefix, ...global, ...GRAPH_ROOT_ARGV], {
-        logger,
-        captureStdout: true,
-      })
-    ).stdout.trim();
+  const graphRoot = async (plan: ContainerStoragePlan) => {
+    const call = podmanCall(podman, plan, GRAPH_ROOT_ARGV);
+    return (await execStreaming(call.command, call.args, { logger, captureStdout: true })).stdout.trim();
+  };
   const request: ContainerStorageRequest = options.storage
     ? { kind: "default" }
     : (options.containerStorage ?? { kind: "default" });
   const plan = chooseContainerStorage(
     request,
-    request.kind === "auto" ? await volumeState(await graphRoot([])) : { path: "" },
+    request.kind === "auto" ? await volumeState(await graphRoot({ reason: "" })) : { path: "" },
     request.kind === "auto" ? await volumeState(options.workVolume ?? options.outputDirectory) : { path: "" },
   );
   const owner = options.owner ?? { uid: 0, gid: 0 };
   for (const dir of [plan.root, plan.runroot])
     if (dir) await ensureDirectory(dir, { uid: owner.uid, gid: owner.gid, logger });
   // Pull, graph root and every run go to one storage: the builder reads the very image that was pulled.
-  const global = storageArgv(plan);
-  const exec = (argv: string[]) =>
-    execStreaming(podman.command, [...podman.prefix, ...global, ...argv], { logger });
+  const exec = (argv: string[]) => {
+    const call = podmanCall(podman, plan, argv);
+    return execStreaming(call.command, call.args, { logger });
+  };
   await logger.group(`pull ${options.sourceRef}`, () => exec(pullArgv(options.sourceRef, options.arch)));
-  const storage = options.storage ?? plan.root ?? (await graphRoot(global));
+  const storage = options.storage ?? plan.root ?? (await graphRoot(plan));
   logger.info(`${describeVolume("container storage", await volumeState(storage))}: ${plan.reason}`);
   // The builders' osbuild trees live in the storage, often on another volume than the output.
   const storageFree = { path: `container storage ${storage}`, before: await freeOn(storage) };

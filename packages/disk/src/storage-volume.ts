@@ -77,6 +77,18 @@ export function storageArgv(plan: ContainerStoragePlan): string[] {
   return plan.root ? ["--root", plan.root, "--runroot", plan.runroot ?? `${plan.root}-run`] : [];
 }
 
+/**
+ * One podman call against the plan's storage: the wrapper (`sudo -n -- podman`) first, the storage flags
+ * before the subcommand (they are podman's global flags), then the call's own arguments.
+ */
+export function podmanCall(
+  podman: { command: string; prefix: readonly string[] },
+  plan: ContainerStoragePlan,
+  argv: readonly string[],
+): { command: string; args: string[] } {
+  return { command: podman.command, args: [...podman.prefix, ...storageArgv(plan), ...argv] };
+}
+
 /** A directory that cannot be made: a domain error the entry maps to the input that named it. */
 export class StorageDirectoryError extends Error {
   constructor(
