@@ -222,16 +222,19 @@ describe.skipIf(skip)("disk-image builders: real podman, a stand-in builder imag
     await containers?.cleanup();
   });
 
+  /** Outputs under the workspace, as output-directory names them (empty puts them on RUNNER_TEMP's volume here). */
   async function runDisk(
     inputs: Record<string, string>,
     extraEnv: Record<string, string> = {},
+    keepTemp = false,
   ): Promise<{ run: ActionRun; out: string }> {
     const workdir = await mkdtemp(join(scratch, "run-"));
     const run = await runBuiltAction("disk-image", {
-      inputs: { upload: "false", ...inputs },
+      inputs: { upload: "false", "output-directory": "disk-output", ...inputs },
       env: { ...env, ...extraEnv },
       workdir,
       timeoutMs: 240_000,
+      keepTemp,
     });
     return { run, out: join(workdir, "disk-output") };
   }
@@ -445,6 +448,114 @@ describe.skipIf(skip)("disk-image builders: real podman, a stand-in builder imag
     RUN_TIMEOUT,
   );
 
+  test(
+    "container-storage names a directory: the source and the builder image are pulled into it, every podman call uses it, the builder mounts it",
+    async () => {
+      const storage = join(scratch, "own-storage");
+      const { run, out } = await runDisk({
+        builder: "image-builder",
+        image: source.signed,
+        types: "qcow2",
+        "builder-image": builderImage["image-builder"],
+        "container-storage": storage,
+      });
+      expect(errors(run)).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      const podmanCalls = run.log.filter((l) => l.startsWith("[command]podman "));
+      expect(podmanCalls.length).toBeGreaterThanOrEqual(2);
+      for (const line of podmanCalls)
+        expect(line.startsWith(`[command]podman --root ${storage} --runroot ${storage}-run `)).toBe(true);
+      expect(podmanCalls[0]).toBe(
+        `[command]podman --root ${storage} --runroot ${storage}-run pull --arch amd64 ${source.signed}`,
+      );
+      const runLine = podmanCalls.find((l) => l.includes(" run --rm --privileged"));
+      expect(runLine).toContain(`-v ${storage}:/var/lib/containers/storage`);
+      expect(runLine).not.toContain(`-v ${graphRoot}:`);
+      expect(
+        run.log.some(
+          (l) => l.startsWith(`container storage ${storage} (`) && l.includes("container-storage names it"),
+        ),
+      ).toBe(true);
+      const [only] = await standInRuns(out);
+      expect(only?.source).toBe(`found ${source.signed} in /var/lib/containers/storage`);
+      expect(mountPoints(only!)["/var/lib/containers/storage"]).toBe("rw");
+      // Both images are in that storage: the source by the digest the builder was given, the builder by --pull=missing.
+      const inStorage = await tool(
+        "podman",
+        ...[
+          "--root",
+          storage,
+          "--runroot",
+          `${storage}-run`,
+          "images",
+          "--digests",
+          "--format",
+          "{{.Repository}}@{{.Digest}}",
+        ],
+      );
+      expect(inStorage.split("\n")).toEqual(
+        expect.arrayContaining([source.signed, builderImage["image-builder"]]),
+      );
+    },
+    RUN_TIMEOUT,
+  );
+
+  test(
+    "a container-storage that cannot be created is refused as that input before anything is pulled",
+    async () => {
+      await mkdir(join(scratch, "a-file-dir"), { recursive: true });
+      const file = join(scratch, "a-file-dir", "plain-file");
+      await exec("touch", [file]);
+      const { run, out } = await runDisk({
+        builder: "image-builder",
+        image: source.signed,
+        "builder-image": builderImage["image-builder"],
+        "container-storage": join(file, "storage"),
+      });
+      expect(run.exitCode).toBe(1);
+      expect(errors(run)[0]).toContain(
+        `input 'container-storage': cannot create '${join(file, "storage")}' (ENOTDIR)`,
+      );
+      expect(errors(run)[0]).toContain("; expected a directory this job may create and write");
+      expect(run.log.some((l) => l.startsWith("[command]"))).toBe(false);
+      expect(existsSync(out)).toBe(false);
+    },
+    RUN_TIMEOUT,
+  );
+
+  test(
+    "output-directory empty: disk-output on the candidate volume with the most free space, said in the log and summary",
+    async () => {
+      const { run, out } = await runDisk(
+        {
+          builder: "qemu-img",
+          "source-disk": join(scratch, "disks", "disk.raw"),
+          types: "qcow2",
+          "output-directory": "",
+        },
+        {},
+        true,
+      );
+      try {
+        expect(errors(run)).toEqual([]);
+        expect(run.exitCode).toBe(0);
+        // Every candidate (RUNNER_TEMP, /mnt, the temp dir, /var/tmp) is one volume here: the first one wins.
+        const auto = join(run.tempDir, "temp", "disk-output");
+        expect(run.outputs["output-directory"]).toBe(auto);
+        expect(existsSync(out)).toBe(false);
+        expect(existsSync(join(auto, "disk.qcow2"))).toBe(true);
+        const said = new RegExp(
+          `^Output directory ${auto}, on the volume with the most free space: ${join(run.tempDir, "temp")} \\([\\d.]+ [KMGT]?i?B free\\)$`,
+        );
+        expect(run.log.some((l) => said.test(l))).toBe(true);
+        expect(run.summary).toContain(`Output directory ${auto}, on the volume with the most free space:`);
+      } finally {
+        await rm(run.tempDir, { recursive: true, force: true });
+      }
+    },
+    RUN_TIMEOUT,
+  );
+
   test.skipIf(hostedServicesUnavailable())(
     "the CLI runs it with --hosted-services: outputs, summary, and the artifact the artifact service holds",
     async () => {
@@ -457,6 +568,7 @@ describe.skipIf(skip)("disk-image builders: real podman, a stand-in builder imag
         types: "qcow2,vmdk",
         "builder-image": builderImage["image-builder"],
         "artifact-name": "os-disks",
+        "output-directory": "disk-output",
       };
       const { stdout, stderr } = await exec(
         process.execPath,
@@ -495,6 +607,7 @@ describe.skipIf(skip)("disk-image builders: real podman, a stand-in builder imag
         "builder-image": builderImage["image-builder"],
         "artifact-name": "split-disks",
         "artifact-part-size": "64K",
+        "output-directory": "disk-output",
       };
       const { stdout, stderr } = await exec(
         process.execPath,
