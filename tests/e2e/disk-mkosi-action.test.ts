@@ -52,6 +52,7 @@ describe.skipIf(skip)("actions/disk-image builder mkosi through the local runner
         "source-date-epoch": "1735689600",
         types: "qcow2, vhd",
         upload: "false",
+        "output-directory": "disk-output",
       },
       timeoutMs: 600_000,
     });
