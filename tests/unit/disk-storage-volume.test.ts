@@ -10,6 +10,7 @@ import {
   GRAPH_ROOT_ARGV,
   imageBuilderRuns,
   NoWorkVolumeError,
+  placeOutputDirectory,
   podmanCall,
   pullArgv,
   rootfulPodman,
@@ -20,6 +21,7 @@ import {
   type VolumeState,
 } from "@frostyard/disk";
 import { recordingLogger } from "@frostyard/kit";
+import { candidatePaths, probeVolumes } from "@frostyard/mkosi";
 
 const GiB = 2 ** 30;
 const vol = (path: string, freeBytes: number, writable = true) => ({ path, freeBytes, writable });
@@ -180,3 +182,54 @@ test.each([
 test("the builder's run mounts the own storage at the builders' storage path", () => {
   expect(run.slice(0, 10)).toContain(`${OWN.root}:/var/lib/containers/storage`);
 });
+
+// The automatic half only where every candidate is one volume (this machine): elsewhere it would write to /mnt.
+const oneVolume = new Set((await probeVolumes(candidatePaths({}, tmpdir()))).map((c) => c.path)).size <= 1;
+
+test("the output directory: a given one kept, one that cannot be made refused", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "disk-place-"));
+  const base = {
+    env: { RUNNER_TEMP: dir },
+    tmp: tmpdir(),
+    canSudo: false,
+    owner: { uid: 0, gid: 0 },
+    logger: recordingLogger(),
+  };
+  try {
+    const given = await placeOutputDirectory({ ...base, given: join(dir, "mine") });
+    expect(given.directory).toBe(join(dir, "mine"));
+    expect(given.said).toBeUndefined();
+    expect((await volumeState(given.directory)).freeBytes).toBeGreaterThan(0);
+    await writeFile(join(dir, "file"), "");
+    await expect(placeOutputDirectory({ ...base, given: join(dir, "file", "out") })).rejects.toThrow(
+      StorageDirectoryError,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.skipIf(!oneVolume)(
+  "the output directory, automatic: disk-output on the first of equal candidates (RUNNER_TEMP), said with its room",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "disk-place-"));
+    try {
+      const auto = await placeOutputDirectory({
+        env: { RUNNER_TEMP: dir },
+        tmp: tmpdir(),
+        canSudo: false,
+        owner: { uid: 0, gid: 0 },
+        logger: recordingLogger(),
+      });
+      expect(auto.directory).toBe(join(dir, "disk-output"));
+      expect(auto.volume?.path).toBe(dir);
+      expect(auto.said).toMatch(
+        new RegExp(
+          `^Output directory ${dir}/disk-output, on the volume with the most free space: ${dir} \\([\\d.]+ [KMGT]?i?B free\\)$`,
+        ),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);

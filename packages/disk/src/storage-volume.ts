@@ -1,7 +1,13 @@
 import { mkdir, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { execStreaming, formatBytes, type Logger } from "@frostyard/kit";
-import { chooseWorkVolume, freeBytes, type VolumeCandidate } from "@frostyard/mkosi";
+import {
+  candidatePaths,
+  chooseWorkVolume,
+  freeBytes,
+  probeVolumes,
+  type VolumeCandidate,
+} from "@frostyard/mkosi";
 
 /** The directory made on the chosen volume when output-directory is left empty. */
 export const OUTPUT_DIRECTORY_NAME = "disk-output";
@@ -140,4 +146,43 @@ export async function volumeState(path: string): Promise<VolumeState> {
 /** `<what> <path> (<free> free)`: one line for the log and the summary. */
 export function describeVolume(what: string, state: VolumeState): string {
   return `${what} ${state.path} (${state.freeBytes === undefined ? "?" : formatBytes(state.freeBytes)} free)`;
+}
+
+export interface PlacedOutput {
+  /** Absolute. */
+  directory: string;
+  /** The candidate volume with the most free space; undefined when a given directory made it moot. */
+  volume?: VolumeCandidate;
+  /** For the log and the summary when the directory was chosen here. */
+  said?: string;
+}
+
+/**
+ * The output directory: a given one relative to the working directory as always, else `disk-output` on the
+ * candidate volume with the most free space. The volume is looked for either way: automatic container
+ * storage compares with it.
+ */
+export async function placeOutputDirectory(options: {
+  given?: string;
+  env: Readonly<Record<string, string | undefined>>;
+  tmp: string;
+  canSudo: boolean;
+  owner: { uid: number; gid: number };
+  logger: Logger;
+}): Promise<PlacedOutput> {
+  const candidates = await probeVolumes(candidatePaths(options.env, options.tmp));
+  if (options.given !== undefined) {
+    const directory = resolve(options.given);
+    await ensureDirectory(directory, { ...options.owner, logger: options.logger });
+    const usable = candidates.some((c) => c.writable || options.canSudo);
+    return { directory, ...(usable ? { volume: chooseDiskVolume(candidates, options.canSudo) } : {}) };
+  }
+  const volume = chooseDiskVolume(candidates, options.canSudo);
+  const directory = join(volume.path, OUTPUT_DIRECTORY_NAME);
+  await ensureDirectory(directory, { ...options.owner, logger: options.logger });
+  return {
+    directory,
+    volume,
+    said: `Output directory ${directory}, on the ${describeVolume("volume with the most free space:", volume)}`,
+  };
 }

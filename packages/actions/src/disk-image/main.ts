@@ -1,6 +1,6 @@
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { keyVerifier, parsePublicKey, verifyInRegistry } from "@frostyard/cosign";
 import {
   AWS_CREDENTIAL_ENV,
@@ -9,11 +9,9 @@ import {
   BOOTABLE_TYPES,
   bootDisk,
   buildWithContainer,
-  chooseDiskVolume,
-  describeVolume,
   ensureDirectory,
   NoWorkVolumeError,
-  OUTPUT_DIRECTORY_NAME,
+  placeOutputDirectory,
   StorageDirectoryError,
   convertRawDisk,
   describeUpload,
@@ -29,7 +27,6 @@ import {
 } from "@frostyard/disk";
 import { InputError, markdownTable, formatBytes, formatDuration, heading, codeBlock } from "@frostyard/kit";
 import { formatReference, parseReference, withDigest } from "@frostyard/oci";
-import { candidatePaths, probeVolumes, type VolumeCandidate } from "@frostyard/mkosi";
 import { registryClientFor } from "@frostyard/publish";
 import { coreLogger, run, setOutput, writeSummary, inputGetter } from "..";
 import { uploadSet } from "../build-sysext/upload";
@@ -103,13 +100,17 @@ function summary(
   ].join("\n");
 }
 
-function remapVolumeError(error: unknown): unknown {
-  if (!(error instanceof NoWorkVolumeError)) return error;
-  return new InputError(
-    "output-directory",
-    `is empty (automatic) but ${error.message}`,
-    "a directory this job may create and write",
-  );
+/** The directory domain errors, as the input that asked for the directory. */
+function asInputError(input: string, error: unknown): unknown {
+  if (error instanceof NoWorkVolumeError)
+    return new InputError(
+      input,
+      `is empty (automatic) but ${error.message}`,
+      "a directory this job may create and write",
+    );
+  if (error instanceof StorageDirectoryError)
+    return new InputError(input, error.message, "a directory this job may create and write");
+  return error;
 }
 
 async function main(): Promise<void> {
@@ -122,33 +123,25 @@ async function main(): Promise<void> {
   if (inputs.push?.login.registryPassword) logger.setSecret(inputs.push.login.registryPassword);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? uid;
-  const directories = async (input: string, ...paths: string[]) => {
-    for (const path of paths)
-      await ensureDirectory(path, { uid, gid, logger }).catch((error: unknown) => {
-        if (error instanceof StorageDirectoryError)
-          throw new InputError(input, error.message, "a directory this job may create and write");
-        throw error;
-      });
-  };
+  const containerBuilder = inputs.builder === "image-builder" || inputs.builder === "bootc-image-builder";
   const storageRequest = inputs.containerStorage;
-  if (storageRequest.kind === "path") await directories("container-storage", storageRequest.path);
-  // The container builders run podman through sudo anyway; the others stay on volumes we may write.
-  const canSudo =
-    uid !== 0 && (inputs.builder === "image-builder" || inputs.builder === "bootc-image-builder");
-  let volume: VolumeCandidate | undefined;
-  try {
-    volume = chooseDiskVolume(await probeVolumes(candidatePaths(process.env, tmpdir())), canSudo);
-  } catch (error) {
-    if (!(error instanceof NoWorkVolumeError) || !inputs.outputDirectory) throw remapVolumeError(error);
-  }
-  const outputDirectory = inputs.outputDirectory
-    ? resolve(inputs.outputDirectory)
-    : join(volume!.path, OUTPUT_DIRECTORY_NAME);
-  if (inputs.outputDirectory) await mkdir(outputDirectory, { recursive: true });
-  else await directories("output-directory", outputDirectory);
-  const where = inputs.outputDirectory
-    ? undefined
-    : `Output directory ${outputDirectory}, on the ${describeVolume("volume with the most free space:", { path: volume!.path, freeBytes: volume!.freeBytes })}`;
+  if (containerBuilder && storageRequest.kind === "path")
+    await ensureDirectory(storageRequest.path, { uid, gid, logger }).catch((error: unknown) => {
+      throw asInputError("container-storage", error);
+    });
+  const placed = await placeOutputDirectory({
+    ...(inputs.outputDirectory !== undefined ? { given: inputs.outputDirectory } : {}),
+    env: process.env,
+    tmp: tmpdir(),
+    // The container builders run podman through sudo anyway; the others stay on volumes we may write.
+    canSudo: uid !== 0 && containerBuilder,
+    owner: { uid, gid },
+    logger,
+  }).catch((error: unknown) => {
+    throw asInputError("output-directory", error);
+  });
+  const outputDirectory = placed.directory;
+  const where = placed.said;
   if (where) logger.info(where);
   const free: FreeSpace = { path: outputDirectory, before: await freeOn(outputDirectory) };
   const built: Built[] = [];
@@ -207,7 +200,7 @@ async function main(): Promise<void> {
         podman: rootfulPodman(uid, process.env, inputs.amiUpload ? AWS_CREDENTIAL_ENV : []),
         ...(uid !== 0 ? { owner: { uid, gid } } : {}),
         containerStorage: storageRequest,
-        ...(volume ? { workVolume: volume.path } : {}),
+        ...(placed.volume ? { workVolume: placed.volume.path } : {}),
         scratch: join(process.env.RUNNER_TEMP || "/tmp", "disk-image-config"),
         logger,
       });
