@@ -127,7 +127,8 @@ export async function buildWithContainer(options: BuildWithContainerOptions): Pr
   };
   await logger.group(`pull ${options.sourceRef}`, () => exec(pullArgv(options.sourceRef, options.arch)));
   const storage = options.storage ?? plan.root ?? (await graphRoot(plan));
-  logger.info(`${describeVolume("container storage", await volumeState(storage))}: ${plan.reason}`);
+  const why = options.storage ? "the storage the caller named" : plan.reason;
+  logger.info(`${describeVolume("container storage", await volumeState(storage))}: ${why}`);
   // The builders' osbuild trees live in the storage, often on another volume than the output.
   const storageFree = { path: `container storage ${storage}`, before: await freeOn(storage) };
   const runOptions: BuilderRunOptions = { ...options, storage, ...(configFile ? { configFile } : {}) };
