@@ -18,6 +18,7 @@ import { runBuiltAction } from "../helpers/run-action";
 import { ensureToolbox, inToolbox, TOOLBOX_BUILD_TIMEOUT_MS, toolboxUnavailable } from "../helpers/toolbox";
 import { missingTools } from "../helpers/tools";
 import { sharedFixture } from "../helpers/fixtures";
+import { writeHostPolicy } from "../helpers/host-policy";
 
 /**
  * actions/cosign-sign end to end through the local runner, against a real registry on 127.0.0.1. The
@@ -76,24 +77,7 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", ...IMAGE
 
     /** A bootc host's pull: skopeo copy under a policy that requires a signature by `pub` for this registry. */
     async function hostPull(image: string, pub: string): Promise<{ code: number | null; stderr: string }> {
-      const policy = join(dir, `${pub}.policy.json`);
-      await writeFile(
-        policy,
-        JSON.stringify({
-          default: [{ type: "reject" }],
-          transports: {
-            docker: {
-              [registry.host]: [
-                {
-                  type: "sigstoreSigned",
-                  keyPath: join(dir, pub),
-                  signedIdentity: { type: "matchRepository" },
-                },
-              ],
-            },
-          },
-        }),
-      );
+      const policy = await writeHostPolicy(join(dir, `${pub}.policy.json`), registry.host, join(dir, pub));
       const out = await mkdtemp(join(dir, "pull-"));
       const result = await inToolbox(
         [

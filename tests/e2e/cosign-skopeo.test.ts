@@ -29,6 +29,7 @@ import { IMAGE_TOOLS, pushTestImage } from "../helpers/images";
 import { startRegistry, type TestRegistry } from "../helpers/registry";
 import { ensureToolbox, inToolbox, TOOLBOX_BUILD_TIMEOUT_MS, toolboxUnavailable } from "../helpers/toolbox";
 import { missingTools } from "../helpers/tools";
+import { writeHostPolicy } from "../helpers/host-policy";
 
 /**
  * cosign itself cannot be had here; trixie's skopeo (containers/image with sigstore) is the independent
@@ -75,22 +76,8 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", ...IMAGE
     const registriesD = () => ["--registries.d", dir];
 
     /** A host's policy: only images signed by `keyFile` for this repository. */
-    async function policy(name: string, keyFile: string): Promise<string> {
-      const path = join(dir, `${name}.policy.json`);
-      const requirement = {
-        type: "sigstoreSigned",
-        keyPath: keyFile,
-        signedIdentity: { type: "matchRepository" },
-      };
-      await writeFile(
-        path,
-        JSON.stringify({
-          default: [{ type: "reject" }],
-          transports: { docker: { [registry.host]: [requirement] } },
-        }),
-      );
-      return path;
-    }
+    const policy = (name: string, keyFile: string) =>
+      writeHostPolicy(join(dir, `${name}.policy.json`), registry.host, keyFile);
 
     /** Pulls the image the way a host does; returns skopeo's exit code and stderr. */
     async function hostPull(policyFile: string, tag = "1"): Promise<{ code: number | null; stderr: string }> {

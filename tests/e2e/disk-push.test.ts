@@ -37,6 +37,7 @@ import { startRegistry, type TestRegistry } from "../helpers/registry";
 import { runBuiltAction, type ActionRun } from "../helpers/run-action";
 import { ensureToolbox, inToolbox, TOOLBOX_BUILD_TIMEOUT_MS, toolboxUnavailable } from "../helpers/toolbox";
 import { missingTools } from "../helpers/tools";
+import { writeHostPolicy } from "../helpers/host-policy";
 
 /** What disk-image pushes: every disk with its sha256 from the build, and SHA256SUMS. */
 function diskFiles(artifacts: readonly DiskArtifact[], sums: string): ArtifactFile[] {
@@ -248,20 +249,7 @@ describe.skipIf(toolboxUnavailable() || missingTools("docker-registry", "qemu-im
         `docker:\n  ${registry.host}:\n    use-sigstore-attachments: true\n`,
       );
       const copy = async (keyFile: string, out: string) => {
-        const policy = join(dir, `${out}.policy.json`);
-        await writeFile(
-          policy,
-          JSON.stringify({
-            default: [{ type: "reject" }],
-            transports: {
-              docker: {
-                [registry.host]: [
-                  { type: "sigstoreSigned", keyPath: keyFile, signedIdentity: { type: "matchRepository" } },
-                ],
-              },
-            },
-          }),
-        );
+        const policy = await writeHostPolicy(join(dir, `${out}.policy.json`), registry.host, keyFile);
         return skopeo([
           "copy",
           "--policy",

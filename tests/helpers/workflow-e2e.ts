@@ -6,6 +6,7 @@ import { startTestHostedServices, type HostedServices } from "./hosted-services"
 import { startRegistry, type TestRegistry } from "./registry";
 import { repoRoot } from "./run-action";
 import { ensureToolbox, inToolbox, type Toolbox, type ToolboxResult } from "./toolbox";
+import { writeHostPolicy } from "./host-policy";
 
 /**
  * What the reusable workflow's end-to-end tests share: a scratch directory holding the caller's checkout,
@@ -133,26 +134,12 @@ export async function startWorkflowE2E(options: {
       });
       return response.headers.get("docker-content-digest");
     },
-    async writePolicy(publicKey = join(keys, "cosign.pub")) {
-      const policy = join(keys, `policy-${basename(publicKey, ".pub")}.json`);
-      await writeFile(
-        policy,
-        JSON.stringify({
-          default: [{ type: "reject" }],
-          transports: {
-            docker: {
-              [registry.host]: [
-                {
-                  type: "sigstoreSigned",
-                  keyPath: publicKey,
-                  signedIdentity: { type: "matchRepository" },
-                },
-              ],
-            },
-          },
-        }),
+    writePolicy(publicKey = join(keys, "cosign.pub")) {
+      return writeHostPolicy(
+        join(keys, `policy-${basename(publicKey, ".pub")}.json`),
+        registry.host,
+        publicKey,
       );
-      return policy;
     },
     skopeo(args) {
       return inToolbox(["skopeo", ...args], { binds: [keys] });

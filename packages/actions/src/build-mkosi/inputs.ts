@@ -25,7 +25,7 @@ import {
 import { parseReference, type ImageReference } from "@frostyard/oci";
 import type { PreviousImageChoice } from "@frostyard/publish";
 import { parseRegistryLogin } from "../registry-login";
-import { parseRepositoryInput } from "../repository-input";
+import { parseRepositoryInput } from "../publish-inputs";
 
 export const COMPRESSIONS = ["gzip", "zstd"] as const;
 

@@ -13,7 +13,7 @@ import {
   type PushedArtifact,
 } from "@frostyard/publish";
 import { parseRegistryLogin, type RegistryLogin } from "../registry-login";
-import { parseRepositoryInput } from "../repository-input";
+import { parseRepositoryInput } from "../publish-inputs";
 
 /** Where disk-image pushes its disks as one OCI artifact; undefined when push-image is empty. */
 export interface DiskPushInputs {

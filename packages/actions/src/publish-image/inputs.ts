@@ -2,7 +2,7 @@ import { getBoolean, getList, getOptionalString, InputError, type InputGetter } 
 import { validateImageVersion } from "@frostyard/mkosi";
 import { withTag, type ImageReference } from "@frostyard/oci";
 import { parseRegistryLogin, type RegistryLogin } from "../registry-login";
-import { parseRepositoryInput } from "../repository-input";
+import { parseRepositoryInput } from "../publish-inputs";
 
 /** Every input of actions/publish-image, parsed once. */
 export interface PublishImageInputs extends RegistryLogin {

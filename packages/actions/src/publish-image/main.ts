@@ -1,21 +1,12 @@
 import { resolve } from "node:path";
-import { InputError, maskSecrets } from "@frostyard/kit";
+import { maskSecrets } from "@frostyard/kit";
 import { readIndex } from "@frostyard/oci";
-import { publishImage, registryClientFor, VersionTagTakenError } from "@frostyard/publish";
+import { publishImage, registryClientFor } from "@frostyard/publish";
 import { coreLogger, inputGetter, run, setJsonOutput, setOutput, writeSummary } from "..";
+import { versionInputError } from "../publish-inputs";
 import { parseInputs } from "./inputs";
 import { chooseManifest, unreadableLayout } from "./layout-manifest";
 import { summaryMarkdown } from "./report";
-
-function asInput(error: unknown): unknown {
-  if (error instanceof VersionTagTakenError)
-    return new InputError(
-      "version",
-      error.message,
-      "a new version, or overwrite-version: true to move it on purpose",
-    );
-  return error;
-}
 
 async function main(): Promise<void> {
   const logger = coreLogger;
@@ -38,7 +29,7 @@ async function main(): Promise<void> {
     overwriteVersion: inputs.overwriteVersion,
     logger,
   }).catch((error: unknown) => {
-    throw asInput(error);
+    throw versionInputError(error);
   });
   setOutput("digest", published.digest);
   setOutput("image", published.image);

@@ -3,7 +3,7 @@ import { validateImageVersion } from "@frostyard/mkosi";
 import type { ImageReference } from "@frostyard/oci";
 import { parsePlatform, type PlatformImage } from "@frostyard/publish";
 import { parseRegistryLogin, type RegistryLogin } from "../registry-login";
-import { parseRepositoryInput } from "../repository-input";
+import { parseRepositoryInput } from "../publish-inputs";
 
 /** Every input of actions/publish-index, parsed once. */
 export interface PublishIndexInputs extends RegistryLogin {

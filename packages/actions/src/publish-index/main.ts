@@ -5,9 +5,9 @@ import {
   PlatformSyntaxError,
   publishIndex,
   registryClientFor,
-  VersionTagTakenError,
 } from "@frostyard/publish";
 import { coreLogger, inputGetter, run, setJsonOutput, setOutput, writeSummary } from "..";
+import { versionInputError } from "../publish-inputs";
 import { parseInputs } from "./inputs";
 import { summaryMarkdown } from "./report";
 
@@ -23,13 +23,7 @@ function asInput(error: unknown): unknown {
       error.message,
       "one image per platform, each built for the platform it is given as",
     );
-  if (error instanceof VersionTagTakenError)
-    return new InputError(
-      "version",
-      error.message,
-      "a new version, or overwrite-version: true to move it on purpose",
-    );
-  return error;
+  return versionInputError(error);
 }
 
 async function main(): Promise<void> {
