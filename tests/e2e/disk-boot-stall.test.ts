@@ -6,7 +6,10 @@ import { bootDisk, DEFAULT_BOOT_EXPECT, STALL_MS } from "@frostyard/disk";
 import { recordingLogger } from "@frostyard/kit";
 
 /**
- * The boot test's stall watchdog. The real stall (a TCG guest that booted the same disk in 50 s once went
+ * The boot test's stall watchdog, with a stand-in QEMU. Why not the real one, which does run here
+ * (disk-mkosi.test.ts boots real disks with it): the stall is a fault of QEMU's multi-threaded TCG that
+ * came twice in many boots and cannot be caused on purpose, so no real boot can be made to stall, or to
+ * stall on exactly the first of two boots, as the three cases below need. The real stall (a TCG guest that booted the same disk in 50 s once went
  * silent at 48 s with its vCPUs halted, and never wrote again) cannot be produced on demand, so a stand-in
  * `qemu-system-x86_64` first on PATH plays the guest: on the boots listed in $STALL_ON it prints the start of
  * a boot and then, like the stalled guest, stays alive and silent; on the others it prints a login prompt
