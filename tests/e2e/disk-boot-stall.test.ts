@@ -1,9 +1,9 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { bootDisk, DEFAULT_BOOT_EXPECT, STALL_MS } from "@frostyard/disk";
 import { recordingLogger } from "@frostyard/kit";
+import { installQemuStandIn } from "../helpers/qemu-stand-in";
 
 /**
  * The boot test's stall watchdog, with a stand-in QEMU. Why not the real one, which does run here
@@ -30,21 +30,11 @@ exec sleep 600
 
 describe("boot test: a guest that stalls before the marker is booted once more under TCG", () => {
   let dir: string;
-  let savedPath: string | undefined;
+  let restore: (alsoUnset?: readonly string[]) => Promise<void>;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "disk-boot-stall-"));
-    await writeFile(join(dir, "qemu-system-x86_64"), STANDIN);
-    await chmod(join(dir, "qemu-system-x86_64"), 0o755);
-    await writeFile(join(dir, "disk.raw"), "");
-    savedPath = process.env.PATH;
-    process.env.PATH = `${dir}:${savedPath ?? ""}`;
-    process.env.ARGV_LOG = join(dir, "argv.log");
+    ({ dir, restore } = await installQemuStandIn(STANDIN, "disk-boot-stall-"));
   });
-  afterAll(async () => {
-    process.env.PATH = savedPath;
-    for (const name of ["ARGV_LOG", "RUNS", "STALL_ON"]) delete process.env[name];
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => restore?.(["RUNS", "STALL_ON"]));
 
   const boot = (name: string, stallOn: string, timeoutMs = 120_000) => {
     process.env.RUNS = join(dir, `${name}.runs`);

@@ -1,9 +1,9 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { bootDisk, DEFAULT_BOOT_EXPECT } from "@frostyard/disk";
 import { recordingLogger } from "@frostyard/kit";
+import { installQemuStandIn } from "../helpers/qemu-stand-in";
 
 /**
  * The boot test's KVM fallback. This machine has no /dev/kvm, and the machines that have one here fail
@@ -29,21 +29,11 @@ esac
 
 describe("boot test: a KVM that cannot run the guest falls back to TCG at once", () => {
   let dir: string;
-  let savedPath: string | undefined;
+  let restore: (alsoUnset?: readonly string[]) => Promise<void>;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "disk-kvm-fallback-"));
-    await writeFile(join(dir, "qemu-system-x86_64"), STANDIN);
-    await chmod(join(dir, "qemu-system-x86_64"), 0o755);
-    await writeFile(join(dir, "disk.raw"), "");
-    savedPath = process.env.PATH;
-    process.env.PATH = `${dir}:${savedPath ?? ""}`;
-    process.env.ARGV_LOG = join(dir, "argv.log");
+    ({ dir, restore } = await installQemuStandIn(STANDIN, "disk-kvm-fallback-"));
   });
-  afterAll(async () => {
-    process.env.PATH = savedPath;
-    delete process.env.ARGV_LOG;
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => restore?.());
 
   test("the paused KVM guest is abandoned on its stderr, TCG boots; the next disk goes straight to TCG", async () => {
     const logger = recordingLogger();
